@@ -1,0 +1,118 @@
+package wardline
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Conversation kinds.
+const (
+	KindDirect  = "direct"
+	KindGroup   = "group"
+	KindChannel = "channel"
+)
+
+// Member roles within a conversation.
+const (
+	MemberOwner  = "owner"
+	MemberMember = "member"
+)
+
+// MaxTitleLength bounds conversation titles, in Unicode characters.
+const MaxTitleLength = 200
+
+// Conversation is a direct, group or channel conversation of one organisation.
+type Conversation struct {
+	ID          string    `json:"id"`
+	OrgID       string    `json:"-"`
+	Kind        string    `json:"kind"`
+	Title       string    `json:"title"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	Members     []*Member `json:"members"`
+	LastSeq     int64     `json:"last_seq"`
+	UnreadCount int64     `json:"unread_count"`
+	PatientID   *string   `json:"patient_id"`
+	// LastActivityAt orders the conversation list (most recently active first).
+	LastActivityAt time.Time `json:"last_activity_at"`
+
+	// TitleSealed is the encrypted title as stored; the service opens it into Title.
+	TitleSealed []byte `json:"-"`
+	// DirectKey identifies a direct conversation by its two members, so there is only one.
+	DirectKey string `json:"-"`
+}
+
+// Member is a person's membership of a conversation.
+type Member struct {
+	UserID   string    `json:"user_id"`
+	Role     string    `json:"role"`
+	JoinedAt time.Time `json:"joined_at"`
+}
+
+// MemberRole returns the role of userID in c, or "" when they are not a member.
+func (c *Conversation) MemberRole(userID string) string {
+	for _, m := range c.Members {
+		if m.UserID == userID {
+			return m.Role
+		}
+	}
+	return ""
+}
+
+// MemberIDs returns the user ids of c's members.
+func (c *Conversation) MemberIDs() []string {
+	ids := make([]string, len(c.Members))
+	for i, m := range c.Members {
+		ids[i] = m.UserID
+	}
+	return ids
+}
+
+// NewConversation is what a client supplies to start a conversation.
+type NewConversation struct {
+	Kind      string   `json:"kind"`
+	Title     string   `json:"title"`
+	MemberIDs []string `json:"member_ids"`
+}
+
+// Validate checks the shape of n; whether the members exist is the service's business.
+func (n *NewConversation) Validate() error {
+	n.Title = strings.TrimSpace(n.Title)
+	switch n.Kind {
+	case KindDirect:
+		n.Title = ""
+		if len(n.MemberIDs) != 1 {
+			return Errorf(EINVALID, "a direct conversation takes exactly one other member")
+		}
+	case KindGroup:
+	case KindChannel:
+		if n.Title == "" {
+			return Errorf(EINVALID, "a channel needs a title")
+		}
+	default:
+		return Errorf(EINVALID, "kind must be direct, group or channel")
+	}
+	if utf8.RuneCountInString(n.Title) > MaxTitleLength {
+		return Errorf(EINVALID, "title must be at most %d characters", MaxTitleLength)
+	}
+	if len(n.MemberIDs) > 1000 {
+		return Errorf(EINVALID, "at most 1000 members at once")
+	}
+	for _, id := range n.MemberIDs {
+		if !ValidID(id) {
+			return Errorf(EINVALID, "member_ids must be user ids")
+		}
+	}
+	return nil
+}
+
+// ConversationService starts conversations and manages their members.
+type ConversationService interface {
+	CreateConversation(ctx context.Context, n NewConversation) (conv *Conversation, created bool, err error)
+	Conversation(ctx context.Context, id string) (*Conversation, error)
+	Conversations(ctx context.Context, cursor string, limit int) ([]*Conversation, string, error)
+	AddMember(ctx context.Context, convID, userID string) error
+	RemoveMember(ctx context.Context, convID, userID string) error
+}

@@ -1,0 +1,60 @@
+package wardline
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes, one per API error code (API.md "Conventions"). The HTTP layer maps them to statuses
+// in one place.
+const (
+	EINVALID         = "invalid"
+	EUNAUTHENTICATED = "unauthenticated"
+	EMFAREQUIRED     = "mfa_required"
+	EFORBIDDEN       = "forbidden"
+	ENOTFOUND        = "not_found"
+	ECONFLICT        = "conflict"
+	ETOOLARGE        = "too_large"
+	ELOCKED          = "locked"
+	ERATELIMITED     = "rate_limited"
+	EINTERNAL        = "internal"
+)
+
+// Error is an error a user may see: a code from the list above and a message safe to show.
+// Anything else that escapes a service is an internal error whose text is logged, never shown.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("wardline error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other error,
+// and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-visible message of err; internal errors say only "internal error".
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,83 @@
+package wardline
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Event types on the event stream (API.md "Event stream").
+const (
+	EventHello               = "hello"
+	EventMessageCreated      = "message.created"
+	EventMessageUpdated      = "message.updated"
+	EventReceipt             = "receipt"
+	EventConversationUpdated = "conversation.updated"
+	EventSessionRevoked      = "session.revoked"
+	EventResumeDone          = "resume.done"
+	EventResumeTruncated     = "resume.truncated"
+)
+
+// Event is something that happened, published on the bus after it committed, for the nodes that
+// hold the recipients' event streams.
+type Event struct {
+	Type string `json:"type"`
+	// Recipients are the user ids whose streams receive the event.
+	Recipients []string `json:"recipients,omitempty"`
+	// SessionIDs, for session.revoked, name the sessions whose streams must close. When empty,
+	// every stream of the recipients closes.
+	SessionIDs []string `json:"session_ids,omitempty"`
+
+	Message      *Message      `json:"message,omitempty"`
+	Receipt      *Receipt      `json:"receipt,omitempty"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+
+	// wire caches the JSON sent to clients, so that a message is encoded once however many
+	// members receive it.
+	wire []byte
+}
+
+// SetWire stores the encoded client frame of e.
+func (e *Event) SetWire(b []byte) { e.wire = b }
+
+// Wire returns the cached client frame, or nil.
+func (e *Event) Wire() []byte { return e.wire }
+
+// ClientFrame is the JSON object a client receives for e (API.md shapes).
+func (e *Event) ClientFrame() ([]byte, error) {
+	switch e.Type {
+	case EventMessageCreated, EventMessageUpdated:
+		return json.Marshal(struct {
+			Type    string   `json:"type"`
+			Message *Message `json:"message"`
+		}{e.Type, e.Message})
+	case EventReceipt:
+		r := e.Receipt
+		return json.Marshal(struct {
+			Type string `json:"type"`
+			*Receipt
+		}{e.Type, r})
+	case EventConversationUpdated:
+		return json.Marshal(struct {
+			Type         string        `json:"type"`
+			Conversation *Conversation `json:"conversation"`
+		}{e.Type, e.Conversation})
+	default:
+		return json.Marshal(struct {
+			Type string `json:"type"`
+		}{e.Type})
+	}
+}
+
+// EventBus carries events between the services that commit them and the nodes that deliver them.
+// It only wakes nodes up: durability is the store's job, and a client that missed an event
+// recovers it with resume.
+type EventBus interface {
+	// Publish sends e to every subscriber on every node. Call it only after the change committed.
+	Publish(ctx context.Context, e *Event) error
+	// Subscribe calls fn for every event published anywhere until the returned function is called.
+	// fn must not block.
+	Subscribe(fn func(*Event)) (unsubscribe func())
+	// Ping reports whether the bus is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}

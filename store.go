@@ -1,0 +1,143 @@
+package wardline
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of Wardline. Implementations (sqlite, postgres) pass the contract
+// suite in storetest. Reads run outside transactions; writes run in Update.
+type Store interface {
+	Reader
+
+	// Update runs fn in a write transaction and returns once its effects are durable (fsync'd),
+	// or returns fn's error with none of its effects applied. Implementations may run several
+	// concurrent calls in one database transaction (group commit), each isolated by a savepoint,
+	// and may call fn more than once when a transaction has to be retried: fn must touch nothing
+	// but tx, and do no slow work (hash passwords and seal content before calling Update).
+	Update(ctx context.Context, fn func(tx Tx) error) error
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is a write transaction: everything a Reader can see, as of the transaction, and the writes.
+type Tx interface {
+	Reader
+	Writer
+}
+
+// Reader is every query the services need. A missing row is an ENOTFOUND *Error.
+type Reader interface {
+	Org(ctx context.Context, id string) (*Org, error)
+	CountOrgs(ctx context.Context) (int, error)
+	OrgByName(ctx context.Context, name string) (*Org, error)
+
+	User(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, string, error)
+
+	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, error)
+	Session(ctx context.Context, id string) (*Session, error)
+	// LiveSessions returns the user's sessions that are not revoked and not past their absolute end.
+	LiveSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+
+	// CountLoginFailures counts failures recorded under key since the given time.
+	CountLoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+	// LastLoginFailure is the time of the latest failure under key, or zero.
+	LastLoginFailure(ctx context.Context, key string) (time.Time, error)
+
+	// Conversation returns a conversation with its current members.
+	Conversation(ctx context.Context, id string) (*Conversation, error)
+	// DirectConversation finds the direct conversation with the given DirectKey.
+	DirectConversation(ctx context.Context, orgID, directKey string) (*Conversation, error)
+	// ConversationsOf lists userID's conversations, most recently active first, each with its
+	// members and UnreadCount for userID.
+	ConversationsOf(ctx context.Context, userID, cursor string, limit int) ([]*Conversation, string, error)
+	// Memberships returns the ids of every conversation userID belongs to, with their last seq.
+	Memberships(ctx context.Context, userID string) (map[string]int64, error)
+	// Channels lists an organisation's channels (for its admins).
+	IsMember(ctx context.Context, convID, userID string) (bool, error)
+
+	Message(ctx context.Context, convID, id string) (*Message, error)
+	MessageByClientID(ctx context.Context, convID, senderID, clientID string) (*Message, error)
+	MessageBySeq(ctx context.Context, convID string, seq int64) (*Message, error)
+	// Messages returns a page of a conversation in ascending seq, and whether more lie beyond it
+	// in the direction of the query.
+	Messages(ctx context.Context, convID string, q HistoryQuery) ([]*Message, bool, error)
+	MessageVersions(ctx context.Context, msgID string) ([]*MessageVersion, error)
+
+	// Watermark returns a member's delivered or read watermark (0 when none).
+	Watermark(ctx context.Context, convID, userID, kind string) (int64, error)
+	// Receipts returns, for the message at seq, when each given member's delivered and read
+	// watermarks first covered it and when they acknowledged it.
+	Receipts(ctx context.Context, convID, msgID string, seq int64, userIDs []string) ([]*MessageReceipt, error)
+
+	// AuditEvents lists audit events of one organisation in log order.
+	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// DataKeys returns every term of a scope's keys, oldest first.
+	Keys(ctx context.Context, scope string) ([]*KeyRecord, error)
+	// KeysWrappedBy lists keys wrapped by the given key id, after the given key id, for re-wrapping.
+	KeysWrappedBy(ctx context.Context, wrappedBy, afterID string, limit int) ([]*KeyRecord, error)
+}
+
+// Writer is every change the services make. Writes happen only inside Update.
+type Writer interface {
+	CreateOrg(ctx context.Context, o *Org) error
+	UpdateOrgPolicy(ctx context.Context, orgID string, p OrgPolicy) error
+
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser writes the user's profile, role, status, password hash and restriction.
+	UpdateUser(ctx context.Context, u *User) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// ClearPasswordChange lifts the password-change restriction of a session.
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	// RevokeUserSessions ends every live session of a user and returns their ids.
+	RevokeUserSessions(ctx context.Context, userID string, at time.Time) ([]string, error)
+
+	RecordLoginFailure(ctx context.Context, key string, at time.Time) error
+	ClearLoginFailures(ctx context.Context, key string) error
+
+	// CreateConversation inserts c and its members.
+	CreateConversation(ctx context.Context, c *Conversation) error
+	AddMember(ctx context.Context, convID string, m *Member) error
+	RemoveMember(ctx context.Context, convID, userID string) error
+	SetMemberRole(ctx context.Context, convID, userID, role string) error
+
+	// NextSeq reserves the next seq of a conversation and marks it active at the given time.
+	// Concurrent transactions never receive the same seq, and a rolled-back one leaves no gap.
+	NextSeq(ctx context.Context, convID string, at time.Time) (int64, error)
+	// InsertMessage stores m (with BodySealed) and its first version.
+	InsertMessage(ctx context.Context, m *Message) error
+	// ReviseMessage stores a new version of m (an edit or a deletion) and updates the message.
+	ReviseMessage(ctx context.Context, m *Message, v *MessageVersion) error
+
+	// AdvanceWatermark raises a member's delivered or read watermark to seq, recording the time,
+	// and reports whether it rose.
+	AdvanceWatermark(ctx context.Context, convID, userID, kind string, seq int64, at time.Time) (bool, error)
+	// InsertAck records an acknowledgement and reports whether it is new.
+	InsertAck(ctx context.Context, convID, msgID, userID string, at time.Time) (bool, error)
+
+	// AppendAudit adds e to the log and sets e.Seq.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+
+	InsertKey(ctx context.Context, k *KeyRecord) error
+	RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []byte) error
+	// DestroyKeys erases the key material of every term of a scope (crypto-shredding).
+	DestroyKeys(ctx context.Context, scope string, at time.Time) error
+}
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	OrgID          string
+	ActorID        string
+	ConversationID string
+	Action         string
+	Since, Until   time.Time
+	AfterSeq       int64
+	Limit          int
+}
