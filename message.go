@@ -98,7 +98,8 @@ const MaxPageSize = 200
 
 // HistoryQuery selects a page of a conversation's messages.
 type HistoryQuery struct {
-	AfterSeq  int64 // > 0: messages after this seq
+	Forward   bool  // page forwards from AfterSeq (set when after_seq is given, even as 0)
+	AfterSeq  int64 // messages after this seq, when Forward
 	BeforeSeq int64 // > 0: messages before this seq
 	Limit     int
 }

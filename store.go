@@ -32,6 +32,8 @@ type Tx interface {
 type Reader interface {
 	Org(ctx context.Context, id string) (*Org, error)
 	CountOrgs(ctx context.Context) (int, error)
+	// OrgIDs lists every organisation's id, oldest first.
+	OrgIDs(ctx context.Context) ([]string, error)
 	OrgByName(ctx context.Context, name string) (*Org, error)
 
 	User(ctx context.Context, id string) (*User, error)
@@ -57,8 +59,10 @@ type Reader interface {
 	ConversationsOf(ctx context.Context, userID, cursor string, limit int) ([]*Conversation, string, error)
 	// Memberships returns the ids of every conversation userID belongs to, with their last seq.
 	Memberships(ctx context.Context, userID string) (map[string]int64, error)
-	// Channels lists an organisation's channels (for its admins).
 	IsMember(ctx context.Context, convID, userID string) (bool, error)
+	// UnreadCount counts messages after userID's read watermark that others sent and that are
+	// not deleted.
+	UnreadCount(ctx context.Context, convID, userID string) (int64, error)
 
 	Message(ctx context.Context, convID, id string) (*Message, error)
 	MessageByClientID(ctx context.Context, convID, senderID, clientID string) (*Message, error)
@@ -94,7 +98,6 @@ type Writer interface {
 
 	CreateSession(ctx context.Context, s *Session) error
 	TouchSession(ctx context.Context, id string, at time.Time) error
-	// ClearPasswordChange lifts the password-change restriction of a session.
 	RevokeSession(ctx context.Context, id string, at time.Time) error
 	// RevokeUserSessions ends every live session of a user and returns their ids.
 	RevokeUserSessions(ctx context.Context, userID string, at time.Time) ([]string, error)
@@ -111,10 +114,11 @@ type Writer interface {
 	// NextSeq reserves the next seq of a conversation and marks it active at the given time.
 	// Concurrent transactions never receive the same seq, and a rolled-back one leaves no gap.
 	NextSeq(ctx context.Context, convID string, at time.Time) (int64, error)
-	// InsertMessage stores m (with BodySealed) and its first version.
+	// InsertMessage stores m (with BodySealed).
 	InsertMessage(ctx context.Context, m *Message) error
-	// ReviseMessage stores a new version of m (an edit or a deletion) and updates the message.
-	ReviseMessage(ctx context.Context, m *Message, v *MessageVersion) error
+	// ReviseMessage keeps prev, the version m replaces, in the message's history and writes m's
+	// new state (an edit or a deletion). Nothing a message ever said is overwritten.
+	ReviseMessage(ctx context.Context, m *Message, prev *MessageVersion) error
 
 	// AdvanceWatermark raises a member's delivered or read watermark to seq, recording the time,
 	// and reports whether it rose.

@@ -1,0 +1,148 @@
+// Package app holds Wardline's services: every rule about who may see and do what lives here,
+// once. A service method authorises, validates, seals content, writes the change and its audit
+// event in one transaction, and publishes events only after the commit.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"wardline"
+)
+
+// Config holds the knobs of the services that are not organisation policy.
+type Config struct {
+	// PasswordParams are the argon2id parameters for new hashes (tests lower them).
+	PasswordParams PasswordParams
+	// DeliveryFlushInterval is how often delivered watermarks are written and announced.
+	DeliveryFlushInterval time.Duration
+	// ReplayLimit is the most messages replayed per conversation on resume.
+	ReplayLimit int
+}
+
+// DefaultConfig is what the server runs with.
+var DefaultConfig = Config{
+	PasswordParams:        DefaultPasswordParams,
+	DeliveryFlushInterval: 250 * time.Millisecond,
+	ReplayLimit:           500,
+}
+
+// App wires the services to their dependencies.
+type App struct {
+	Auth          *AuthService
+	Users         *UserService
+	Conversations *ConversationService
+	Messages      *MessageService
+	Deliveries    *Deliveries
+
+	deps *deps
+}
+
+// deps are what every service shares.
+type deps struct {
+	store  wardline.Store
+	bus    wardline.EventBus
+	keys   wardline.Keyring
+	clock  wardline.Clock
+	log    *slog.Logger
+	config Config
+}
+
+// New builds the services. Call Close to flush pending delivered receipts.
+func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clock wardline.Clock, log *slog.Logger, cfg Config) *App {
+	if cfg.PasswordParams.Memory == 0 {
+		cfg.PasswordParams = DefaultConfig.PasswordParams
+	}
+	if cfg.DeliveryFlushInterval <= 0 {
+		cfg.DeliveryFlushInterval = DefaultConfig.DeliveryFlushInterval
+	}
+	if cfg.ReplayLimit <= 0 {
+		cfg.ReplayLimit = DefaultConfig.ReplayLimit
+	}
+	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg}
+	a := &App{deps: d}
+	a.Auth = &AuthService{deps: d}
+	a.Users = &UserService{deps: d}
+	a.Conversations = &ConversationService{deps: d}
+	a.Messages = &MessageService{deps: d}
+	a.Deliveries = newDeliveries(d)
+	return a
+}
+
+// Close stops background work, flushing what is pending.
+func (a *App) Close() {
+	a.Deliveries.Close()
+}
+
+// now returns the clock's time at microsecond precision, the precision every store keeps.
+func (d *deps) now() time.Time { return d.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// publish sends an event after commit. The bus only wakes nodes up; a failure is logged and the
+// clients recover by resume, so it never fails the request that already committed.
+func (d *deps) publish(ctx context.Context, e *wardline.Event) {
+	if err := d.bus.Publish(context.WithoutCancel(ctx), e); err != nil {
+		d.log.Warn("publish event", "type", e.Type, "err", err)
+	}
+}
+
+// auditEvent builds an audit event for the actor in ctx.
+func (d *deps) auditEvent(ctx context.Context, action, targetType, targetID string) *wardline.AuditEvent {
+	e := &wardline.AuditEvent{
+		ID:         wardline.NewID(),
+		At:         d.now(),
+		Action:     action,
+		TargetType: targetType,
+		TargetID:   targetID,
+		Outcome:    wardline.OutcomeSuccess,
+	}
+	if a := wardline.ActorFromContext(ctx); a != nil {
+		e.Addr = a.Addr
+		if a.User != nil {
+			e.ActorID, e.OrgID = a.User.ID, a.User.OrgID
+		}
+		if a.Session != nil {
+			e.SessionID = a.Session.ID
+		}
+	}
+	return e
+}
+
+// requireUser returns the signed-in user, or EUNAUTHENTICATED; a session that must first change
+// its password gets EFORBIDDEN (API.md "Authentication").
+func requireUser(ctx context.Context) (*wardline.Actor, error) {
+	a, err := requireSignedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Session != nil && a.Session.PasswordChangeRequired {
+		return nil, wardline.Errorf(wardline.EFORBIDDEN, "change your password first")
+	}
+	return a, nil
+}
+
+// requireSignedIn accepts a restricted session too: for the calls that clear restrictions.
+func requireSignedIn(ctx context.Context) (*wardline.Actor, error) {
+	a := wardline.ActorFromContext(ctx)
+	if a == nil || a.User == nil {
+		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	}
+	if !a.User.Active() {
+		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	}
+	return a, nil
+}
+
+// requireAdmin returns the actor when they are an org admin.
+func requireAdmin(ctx context.Context) (*wardline.Actor, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.User.OrgRole != wardline.OrgRoleAdmin {
+		return nil, wardline.Errorf(wardline.EFORBIDDEN, "only an organisation admin may do this")
+	}
+	return a, nil
+}
+
+func isNotFound(err error) bool { return wardline.ErrorCode(err) == wardline.ENOTFOUND }

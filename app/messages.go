@@ -1,0 +1,402 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"wardline"
+)
+
+// MessageService sends, reads, revises and acknowledges messages.
+type MessageService struct{ *deps }
+
+var _ wardline.MessageService = (*MessageService)(nil)
+
+// bodyAAD binds a sealed body to its message and version, so that neither another message's text
+// nor an older version can be put in its place.
+func bodyAAD(msgID string, version int) []byte {
+	return wardline.AAD("messages", msgID+"/"+strconv.Itoa(version), "body")
+}
+
+// openBody fills m.Body from its sealed form: empty for a deleted message, and marked shredded
+// when its conversation's key was destroyed.
+func (d *deps) openBody(ctx context.Context, m *wardline.Message) error {
+	if m.Deleted || len(m.BodySealed) == 0 {
+		m.Body = ""
+		return nil
+	}
+	b, err := d.keys.Open(ctx, m.ConversationID, bodyAAD(m.ID, m.Version), m.BodySealed)
+	if errors.Is(err, wardline.ErrContentDestroyed) {
+		m.Body, m.Shredded = "", true
+		return nil
+	} else if err != nil {
+		return err
+	}
+	m.Body = string(b)
+	return nil
+}
+
+// member loads a conversation whose member the caller is; anyone else gets ENOTFOUND (admins see
+// channel metadata, never messages).
+func (d *deps) member(ctx context.Context, r wardline.Reader, a *wardline.Actor, convID string) (*wardline.Conversation, error) {
+	c, member, err := d.visible(ctx, r, a, convID)
+	if err != nil {
+		return nil, err
+	}
+	if !member {
+		return nil, wardline.Errorf(wardline.ENOTFOUND, "conversation not found")
+	}
+	return c, nil
+}
+
+// Send stores a message durably and then delivers it. A retry with the same client_id answers
+// the stored message and stores nothing (ECONFLICT if the text differs).
+func (s *MessageService) Send(ctx context.Context, convID string, n wardline.NewMessage) (*wardline.SendResult, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.member(ctx, s.store, a, convID)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	m := &wardline.Message{
+		ID:             wardline.NewID(),
+		ConversationID: c.ID,
+		OrgID:          c.OrgID,
+		SenderID:       a.User.ID,
+		ClientID:       n.ClientID,
+		Body:           n.Body,
+		Priority:       n.Priority,
+		RequiresAck:    *n.RequiresAck,
+		CreatedAt:      now,
+		Version:        1,
+	}
+	if m.BodySealed, err = s.keys.Seal(ctx, c.ID, bodyAAD(m.ID, m.Version), []byte(m.Body)); err != nil {
+		return nil, err
+	}
+	ev := s.auditEvent(ctx, wardline.ActionMessageSent, "message", m.ID)
+	ev.ConversationID = c.ID
+
+	var existing *wardline.Message
+	var recipients []string
+	err = s.store.Update(ctx, func(tx wardline.Tx) error {
+		existing = nil
+		old, err := tx.MessageByClientID(ctx, c.ID, a.User.ID, n.ClientID)
+		if err == nil {
+			existing = old
+			return nil
+		} else if !isNotFound(err) {
+			return err
+		}
+		// Membership again, inside the transaction: an offboarding may have committed since.
+		if ok, err := tx.IsMember(ctx, c.ID, a.User.ID); err != nil {
+			return err
+		} else if !ok {
+			return wardline.Errorf(wardline.ENOTFOUND, "conversation not found")
+		}
+		if m.Seq, err = tx.NextSeq(ctx, c.ID, now); err != nil {
+			return err
+		}
+		if err := tx.InsertMessage(ctx, m); err != nil {
+			return err
+		}
+		ev.Detail = map[string]any{"seq": m.Seq, "priority": m.Priority}
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		if err := s.openBody(ctx, existing); err != nil {
+			return nil, err
+		}
+		if existing.Body != n.Body && !existing.Deleted {
+			return nil, wardline.Errorf(wardline.ECONFLICT, "a different message was already sent with this client_id")
+		}
+		return &wardline.SendResult{Message: existing}, nil
+	}
+	recipients = c.MemberIDs()
+	s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: recipients, Message: m})
+	return &wardline.SendResult{Message: m, Created: true}, nil
+}
+
+// ValidateHistoryQuery checks a history page request.
+func ValidateHistoryQuery(q wardline.HistoryQuery) error {
+	if q.AfterSeq < 0 || q.BeforeSeq < 0 {
+		return errInvalid("after_seq and before_seq must not be negative")
+	}
+	if (q.Forward || q.AfterSeq > 0) && q.BeforeSeq > 0 {
+		return errInvalid("give after_seq or before_seq, not both")
+	}
+	if q.Limit < 0 || q.Limit > wardline.MaxPageSize {
+		return errInvalid("limit must be between 1 and 200")
+	}
+	return nil
+}
+
+// History returns a page of messages, audits the read before returning it, and counts the page
+// as delivered to the caller.
+func (s *MessageService) History(ctx context.Context, convID string, q wardline.HistoryQuery) ([]*wardline.Message, bool, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := s.member(ctx, s.store, a, convID)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := ValidateHistoryQuery(q); err != nil {
+		return nil, false, err
+	}
+	msgs, more, err := s.store.Messages(ctx, c.ID, q)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, m := range msgs {
+		if err := s.openBody(ctx, m); err != nil {
+			return nil, false, err
+		}
+	}
+	ev := s.auditEvent(ctx, wardline.ActionHistoryRead, "conversation", c.ID)
+	ev.ConversationID = c.ID
+	detail := map[string]any{"count": len(msgs)}
+	var top *wardline.Message
+	if len(msgs) > 0 {
+		detail["from_seq"], detail["to_seq"] = msgs[0].Seq, msgs[len(msgs)-1].Seq
+		top = msgs[len(msgs)-1]
+	}
+	ev.Detail = detail
+	now := s.now()
+	advanced := false
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		if top != nil {
+			advanced, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptDelivered, top.Seq, now)
+			return err
+		}
+		return nil
+	}); err != nil {
+		return nil, false, err
+	}
+	if advanced {
+		s.publishReceipt(ctx, c.MemberIDs(), &wardline.Receipt{ConversationID: c.ID, MessageID: top.ID, Seq: top.Seq, UserID: a.User.ID, Kind: wardline.ReceiptDelivered, At: now})
+	}
+	return msgs, more, nil
+}
+
+// revisable loads a message the caller sent, for an edit or a deletion.
+func (s *MessageService) revisable(ctx context.Context, tx wardline.Reader, a *wardline.Actor, convID, msgID string) (*wardline.Conversation, *wardline.Message, error) {
+	c, err := s.member(ctx, tx, a, convID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.message(ctx, tx, c, msgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.SenderID != a.User.ID {
+		return nil, nil, wardline.Errorf(wardline.EFORBIDDEN, "only the sender may change a message")
+	}
+	return c, m, nil
+}
+
+func (d *deps) message(ctx context.Context, r wardline.Reader, c *wardline.Conversation, msgID string) (*wardline.Message, error) {
+	if !wardline.ValidID(msgID) {
+		return nil, wardline.Errorf(wardline.ENOTFOUND, "message not found")
+	}
+	m, err := r.Message(ctx, c.ID, msgID)
+	if isNotFound(err) {
+		return nil, wardline.Errorf(wardline.ENOTFOUND, "message not found")
+	}
+	return m, err
+}
+
+// Edit replaces the text of the caller's message, keeping the earlier text in the record.
+func (s *MessageService) Edit(ctx context.Context, convID, msgID, body string) (*wardline.Message, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, m, err := s.revisable(ctx, s.store, a, convID, msgID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Deleted {
+		return nil, wardline.Errorf(wardline.ECONFLICT, "a deleted message cannot be edited")
+	}
+	if err := wardline.ValidateBody(body); err != nil {
+		return nil, err
+	}
+	prev := &wardline.MessageVersion{MessageID: m.ID, Version: m.Version, BodySealed: m.BodySealed, At: m.CreatedAt}
+	if m.EditedAt != nil {
+		prev.At = *m.EditedAt
+	}
+	now := s.now()
+	m.Version++
+	m.EditedAt = &now
+	m.Body = body
+	if m.BodySealed, err = s.keys.Seal(ctx, c.ID, bodyAAD(m.ID, m.Version), []byte(body)); err != nil {
+		return nil, err
+	}
+	ev := s.auditEvent(ctx, wardline.ActionMessageEdited, "message", m.ID)
+	ev.ConversationID = c.ID
+	ev.Detail = map[string]any{"seq": m.Seq, "version": m.Version}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		if err := tx.ReviseMessage(ctx, m, prev); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	}); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, &wardline.Event{Type: wardline.EventMessageUpdated, Recipients: c.MemberIDs(), Message: m})
+	return m, nil
+}
+
+// Delete hides the caller's message from members; its text stays in the audited record.
+func (s *MessageService) Delete(ctx context.Context, convID, msgID string) error {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	c, m, err := s.revisable(ctx, s.store, a, convID, msgID)
+	if err != nil {
+		return err
+	}
+	if m.Deleted {
+		return nil
+	}
+	prev := &wardline.MessageVersion{MessageID: m.ID, Version: m.Version, BodySealed: m.BodySealed, At: m.CreatedAt}
+	if m.EditedAt != nil {
+		prev.At = *m.EditedAt
+	}
+	now := s.now()
+	m.Version++
+	m.EditedAt = &now
+	m.Deleted, m.Body, m.BodySealed = true, "", nil
+	ev := s.auditEvent(ctx, wardline.ActionMessageDeleted, "message", m.ID)
+	ev.ConversationID = c.ID
+	ev.Detail = map[string]any{"seq": m.Seq, "version": m.Version}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		if err := tx.ReviseMessage(ctx, m, prev); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	}); err != nil {
+		return err
+	}
+	s.publish(ctx, &wardline.Event{Type: wardline.EventMessageUpdated, Recipients: c.MemberIDs(), Message: m})
+	return nil
+}
+
+// MarkRead raises the caller's read watermark to seq; what is read was delivered too.
+func (s *MessageService) MarkRead(ctx context.Context, convID string, seq int64) error {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := s.member(ctx, s.store, a, convID)
+	if err != nil {
+		return err
+	}
+	if seq < 1 || seq > c.LastSeq {
+		return errInvalid("seq must be a message of this conversation")
+	}
+	m, err := s.store.MessageBySeq(ctx, c.ID, seq)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var read, delivered bool
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		var err error
+		if delivered, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptDelivered, seq, now); err != nil {
+			return err
+		}
+		read, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptRead, seq, now)
+		return err
+	}); err != nil {
+		return err
+	}
+	r := wardline.Receipt{ConversationID: c.ID, MessageID: m.ID, Seq: seq, UserID: a.User.ID, At: now}
+	if delivered {
+		r := r
+		r.Kind = wardline.ReceiptDelivered
+		s.publishReceipt(ctx, c.MemberIDs(), &r)
+	}
+	if read {
+		r.Kind = wardline.ReceiptRead
+		s.publishReceipt(ctx, c.MemberIDs(), &r)
+	}
+	return nil
+}
+
+// Acknowledge records that the caller has acted on a message. Acknowledging twice is harmless.
+func (s *MessageService) Acknowledge(ctx context.Context, convID, msgID string) error {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := s.member(ctx, s.store, a, convID)
+	if err != nil {
+		return err
+	}
+	m, err := s.message(ctx, s.store, c, msgID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	ev := s.auditEvent(ctx, wardline.ActionMessageAcked, "message", m.ID)
+	ev.ConversationID = c.ID
+	ev.Detail = map[string]any{"seq": m.Seq}
+	var fresh bool
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		var err error
+		if fresh, err = tx.InsertAck(ctx, c.ID, m.ID, a.User.ID, now); err != nil || !fresh {
+			return err
+		}
+		return tx.AppendAudit(ctx, ev)
+	}); err != nil {
+		return err
+	}
+	if fresh {
+		s.publishReceipt(ctx, c.MemberIDs(), &wardline.Receipt{ConversationID: c.ID, MessageID: m.ID, Seq: m.Seq, UserID: a.User.ID, Kind: wardline.ReceiptAcked, At: now})
+	}
+	return nil
+}
+
+// Receipts answers, for one message, each current member's (other than the sender's) delivered,
+// read and acknowledged times.
+func (s *MessageService) Receipts(ctx context.Context, convID, msgID string) ([]*wardline.MessageReceipt, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.member(ctx, s.store, a, convID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.message(ctx, s.store, c, msgID)
+	if err != nil {
+		return nil, err
+	}
+	var others []string
+	for _, id := range c.MemberIDs() {
+		if id != m.SenderID {
+			others = append(others, id)
+		}
+	}
+	return s.store.Receipts(ctx, c.ID, m.ID, m.Seq, others)
+}
+
+func (d *deps) publishReceipt(ctx context.Context, recipients []string, r *wardline.Receipt) {
+	d.publish(ctx, &wardline.Event{Type: wardline.EventReceipt, Recipients: recipients, Receipt: r})
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is everything the command line and environment can set. Every flag also reads an
+// environment variable named after it: --data-dir ↔ WARDLINE_DATA_DIR.
+type Config struct {
+	DataDir       string
+	DatabaseURL   string
+	MasterKeyFile string
+
+	Addr    string
+	TLSCert string
+	TLSKey  string
+	HTTP    bool
+	Demo    bool
+
+	LogLevel string
+}
+
+// envName is the environment variable that backs a flag.
+func envName(flagName string) string {
+	return "WARDLINE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// stringFlag registers a flag whose default comes from its environment variable. A *_FILE
+// variant is not needed here: the secrets (master key, TLS key) are files already.
+func stringFlag(fs *flag.FlagSet, p *string, name, def, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func boolFlag(fs *flag.FlagSet, p *bool, name string, usage string) {
+	def := false
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	fs.BoolVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+// storageFlags are shared by every subcommand that opens the data.
+func (c *Config) storageFlags(fs *flag.FlagSet) {
+	stringFlag(fs, &c.DataDir, "data-dir", "./data", "data directory")
+	stringFlag(fs, &c.DatabaseURL, "database-url", "", "PostgreSQL URL (default: SQLite in the data directory)")
+	stringFlag(fs, &c.MasterKeyFile, "master-key-file", "", "master key file (default: DATA_DIR/master.key)")
+	stringFlag(fs, &c.LogLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func (c *Config) serveFlags(fs *flag.FlagSet) {
+	c.storageFlags(fs)
+	stringFlag(fs, &c.Addr, "addr", "localhost:8443", "address to listen on")
+	stringFlag(fs, &c.TLSCert, "tls-cert", "", "TLS certificate (PEM); without it a self-signed one is made")
+	stringFlag(fs, &c.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
+	boolFlag(fs, &c.Demo, "demo", "seed a demo organisation into an empty data directory")
+}
+
+// masterKeyPath is where the master key is: the flag, or DATA_DIR/master.key.
+func (c *Config) masterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+func (c *Config) databasePath() string { return filepath.Join(c.DataDir, "wardline.db") }
+
+func (c *Config) validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("--data-dir is required")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if c.HTTP && (c.TLSCert != "") {
+		return fmt.Errorf("--http and --tls-cert exclude each other")
+	}
+	return nil
+}

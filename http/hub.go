@@ -1,0 +1,207 @@
+package http
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"wardline"
+)
+
+// Hub holds this node's event streams by user and delivers bus events to them. Each event is
+// encoded once, however many streams receive it.
+type Hub struct {
+	s       *Server
+	opts    WSOptions
+	origins []string
+
+	mu     sync.RWMutex
+	byUser map[string]map[*wsConn]struct{}
+	closed bool
+	count  atomic.Int64
+
+	unsubscribe func()
+	stop        chan struct{}
+	done        chan struct{}
+}
+
+func newHub(s *Server, opts WSOptions, origins []string) *Hub {
+	h := &Hub{s: s, opts: opts.withDefaults(), origins: origins, byUser: map[string]map[*wsConn]struct{}{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	h.unsubscribe = s.bus.Subscribe(h.dispatch)
+	go h.maintain()
+	return h
+}
+
+// Connections returns how many streams are open on this node.
+func (h *Hub) Connections() int64 { return h.count.Load() }
+
+func (h *Hub) register(c *wsConn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	set := h.byUser[c.actor.User.ID]
+	if set == nil {
+		set = map[*wsConn]struct{}{}
+		h.byUser[c.actor.User.ID] = set
+	}
+	set[c] = struct{}{}
+	h.count.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(c *wsConn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set := h.byUser[c.actor.User.ID]
+	if _, ok := set[c]; !ok {
+		return
+	}
+	delete(set, c)
+	if len(set) == 0 {
+		delete(h.byUser, c.actor.User.ID)
+	}
+	h.count.Add(-1)
+}
+
+// dispatch is the bus subscriber: it must not block, so it only queues frames.
+func (h *Hub) dispatch(e *wardline.Event) {
+	if e.Type == wardline.EventSessionRevoked {
+		h.revoke(e)
+		return
+	}
+	var data []byte
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, uid := range e.Recipients {
+		for c := range h.byUser[uid] {
+			if data == nil {
+				var err error
+				if data, err = e.ClientFrame(); err != nil {
+					h.s.log.Error("encode event", "type", e.Type, "err", err)
+					return
+				}
+			}
+			f := frame{data: data}
+			if e.Type == wardline.EventMessageCreated {
+				f.ev, f.recipients = e, e.Recipients
+			}
+			c.enqueue(f)
+		}
+	}
+}
+
+func (h *Hub) revoke(e *wardline.Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, uid := range e.Recipients {
+		for c := range h.byUser[uid] {
+			if len(e.SessionIDs) == 0 || contains(e.SessionIDs, c.actor.Session.ID) {
+				c.revoke()
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// maintain pings idle connections and re-checks sessions, so that a stream ends when its session
+// expires even if nobody revoked it.
+func (h *Hub) maintain() {
+	defer close(h.done)
+	tick := min(h.opts.PingInterval, h.opts.CheckInterval) / 2
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastCheck := time.Now()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case now := <-t.C:
+			check := now.Sub(lastCheck) >= h.opts.CheckInterval
+			if check {
+				lastCheck = now
+			}
+			for _, c := range h.snapshot() {
+				if now.Sub(time.Unix(0, c.lastWrite.Load())) >= h.opts.PingInterval {
+					c.lastWrite.Store(now.UnixNano())
+					go c.ping(h.opts.WriteTimeout)
+				}
+				if check && c.checking.CompareAndSwap(false, true) {
+					go h.checkSession(c)
+				}
+			}
+		}
+	}
+}
+
+func (h *Hub) checkSession(c *wsConn) {
+	defer c.checking.Store(false)
+	live, err := h.s.app.Auth.SessionLive(c.ctx, c.actor.Session.ID)
+	if err != nil {
+		return // the store is unavailable: try again next time rather than cut everyone off
+	}
+	if !live {
+		c.revoke()
+	}
+}
+
+func (h *Hub) snapshot() []*wsConn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*wsConn, 0, h.count.Load())
+	for _, set := range h.byUser {
+		for c := range set {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Close closes every stream with "going away" (clients reconnect, to another node if there is one)
+// and stops listening to the bus.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	h.mu.Unlock()
+	h.unsubscribe()
+	close(h.stop)
+	<-h.done
+	var wg sync.WaitGroup
+	for _, c := range h.snapshot() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.mu.Lock()
+			c.closed = true
+			c.mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			done := make(chan struct{})
+			go func() { _ = c.ws.Close(websocket.StatusGoingAway, "server shutting down"); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				_ = c.ws.CloseNow()
+			}
+			c.cancel()
+		}()
+	}
+	wg.Wait()
+}

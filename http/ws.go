@@ -1,0 +1,403 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"wardline"
+	"wardline/app"
+)
+
+// WSOptions tune the event stream.
+type WSOptions struct {
+	QueueLimit    int           // frames queued for a live client before it is dropped as too slow
+	WriteTimeout  time.Duration // for one frame of live events
+	ReplayTimeout time.Duration // for one frame of a resume replay, where slow clients are waited for
+	PingInterval  time.Duration // idle connections are pinged this often
+	ResumeWait    time.Duration // live events are held this long for a resume after hello
+	CheckInterval time.Duration // sessions of open streams are re-checked this often
+}
+
+func (o WSOptions) withDefaults() WSOptions {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.QueueLimit <= 0 {
+		o.QueueLimit = 1024
+	}
+	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.ReplayTimeout, 60*time.Second)
+	def(&o.PingInterval, 30*time.Second)
+	def(&o.ResumeWait, 3*time.Second)
+	def(&o.CheckInterval, time.Minute)
+	return o
+}
+
+// maxClientMessage bounds what a client may send in one frame (a resume with many cursors).
+const maxClientMessage = 256 << 10
+
+// clientMessage is what a client sends on the stream.
+type clientMessage struct {
+	Type    string           `json:"type"`
+	Cursors map[string]int64 `json:"cursors"`
+}
+
+// ParseClientMessage decodes and checks one client frame: a resume (with conversation ids and
+// non-negative seqs) or a ping.
+func ParseClientMessage(b []byte) (*clientMessage, error) {
+	var m clientMessage
+	if err := DecodeJSON(b, &m); err != nil {
+		return nil, err
+	}
+	switch m.Type {
+	case "resume":
+		if len(m.Cursors) > 10000 {
+			return nil, wardline.Errorf(wardline.EINVALID, "too many cursors")
+		}
+		for id, seq := range m.Cursors {
+			if !wardline.ValidID(id) {
+				return nil, wardline.Errorf(wardline.EINVALID, "cursors must be keyed by conversation id")
+			}
+			if seq < 0 {
+				return nil, wardline.Errorf(wardline.EINVALID, "cursor seqs must not be negative")
+			}
+		}
+	case "ping":
+		if m.Cursors != nil {
+			return nil, wardline.Errorf(wardline.EINVALID, "ping takes no cursors")
+		}
+	default:
+		return nil, wardline.Errorf(wardline.EINVALID, "unknown message type")
+	}
+	return &m, nil
+}
+
+// frame is one encoded event for a stream; ev, when set, is the message.created it carries,
+// whose delivery is reported once written.
+type frame struct {
+	data       []byte
+	ev         *wardline.Event
+	recipients []string
+	closeAfter bool
+}
+
+// wsConn is one open event stream.
+type wsConn struct {
+	hub    *Hub
+	ws     *websocket.Conn
+	actor  *wardline.Actor
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	queue   []frame
+	held    []frame // live events held until the resume replay is done
+	holding bool
+	writing bool
+	closed  bool
+	resumed bool
+
+	wmu       sync.Mutex       // one writer at a time
+	sent      map[string]int64 // highest message.created seq written per conversation, under wmu
+	lastWrite atomic.Int64
+	checking  atomic.Bool
+}
+
+func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
+	actor, err := h.s.authenticate(r)
+	if err != nil {
+		h.s.Error(w, r, err)
+		return
+	}
+	if actor.Session.PasswordChangeRequired {
+		h.s.Error(w, r, wardline.Errorf(wardline.EFORBIDDEN, "change your password first"))
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  h.origins,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has answered (e.g. 403 for a foreign Origin)
+	}
+	ws.SetReadLimit(maxClientMessage)
+	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
+	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, sent: map[string]int64{}}
+	c.lastWrite.Store(time.Now().UnixNano())
+	if !h.register(c) {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer h.unregister(c)
+	defer c.cancel()
+
+	hello, _ := json.Marshal(map[string]any{"type": wardline.EventHello, "user_id": actor.User.ID, "server_time": time.Now().UTC()})
+	c.wmu.Lock()
+	err = c.write(frame{data: hello}, h.opts.WriteTimeout)
+	c.wmu.Unlock()
+	if err != nil {
+		c.close(websocket.StatusInternalError, "")
+		return
+	}
+	// A client that does not resume gets live events after a short wait.
+	release := time.AfterFunc(h.opts.ResumeWait, func() {
+		c.mu.Lock()
+		resumed := c.resumed
+		c.mu.Unlock()
+		if !resumed {
+			c.release()
+		}
+	})
+	defer release.Stop()
+	c.readLoop()
+}
+
+func (c *wsConn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			c.close(websocket.StatusNormalClosure, "")
+			return
+		}
+		if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
+			c.hub.s.log.Warn("touch session", "err", err)
+		}
+		if typ != websocket.MessageText {
+			c.sendError(wardline.Errorf(wardline.EINVALID, "send text frames"))
+			continue
+		}
+		m, err := ParseClientMessage(data)
+		if err != nil {
+			c.sendError(err)
+			continue
+		}
+		switch m.Type {
+		case "ping":
+			c.enqueueDirect(frame{data: []byte(`{"type":"pong"}`)})
+		case "resume":
+			c.mu.Lock()
+			again := c.resumed
+			c.resumed = true
+			c.mu.Unlock()
+			if again {
+				c.sendError(wardline.Errorf(wardline.EINVALID, "resume is sent once, right after hello"))
+				continue
+			}
+			go c.resume(m.Cursors)
+		}
+	}
+}
+
+func (c *wsConn) sendError(err error) {
+	b, _ := json.Marshal(map[string]string{"type": "error", "code": wardline.ErrorCode(err), "message": wardline.ErrorMessage(err)})
+	c.enqueueDirect(frame{data: b})
+}
+
+// resume replays what the client missed, waiting for it however slow it is, then lets the held
+// live events through (minus any message the replay already sent).
+func (c *wsConn) resume(cursors map[string]int64) {
+	timeout := c.hub.opts.ReplayTimeout
+	c.wmu.Lock()
+	err := c.hub.s.app.Messages.Replay(c.ctx, cursors, func(p *app.ReplayPage) error {
+		for _, m := range p.Messages {
+			ev := &wardline.Event{Type: wardline.EventMessageCreated, Message: m}
+			data, err := ev.ClientFrame()
+			if err != nil {
+				return err
+			}
+			if err := c.write(frame{data: data, ev: ev, recipients: p.Recipients}, timeout); err != nil {
+				return err
+			}
+		}
+		if p.Truncated {
+			data, _ := json.Marshal(map[string]any{"type": wardline.EventResumeTruncated, "conversation_id": p.ConversationID, "from_seq": p.FromSeq})
+			if err := c.write(frame{data: data}, timeout); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = c.write(frame{data: []byte(`{"type":"resume.done"}`)}, timeout)
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.hub.s.log.Warn("resume replay", "err", err)
+		}
+		c.close(websocket.StatusInternalError, "resume failed; reconnect")
+		return
+	}
+	c.release()
+}
+
+// release ends the hold: held live events join the queue.
+func (c *wsConn) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.holding || c.closed {
+		return
+	}
+	c.holding = false
+	c.queue = append(c.queue, c.held...)
+	c.held = nil
+	c.kickLocked()
+}
+
+// enqueue queues a live event. A client whose queue is full is dropped rather than allowed to hold
+// anyone up; it recovers what it missed with resume.
+func (c *wsConn) enqueue(f frame) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	limit := c.hub.opts.QueueLimit
+	if c.holding {
+		if len(c.held) >= 4*limit {
+			c.mu.Unlock()
+			c.drop()
+			return
+		}
+		c.held = append(c.held, f)
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= limit {
+		c.mu.Unlock()
+		c.drop()
+		return
+	}
+	c.queue = append(c.queue, f)
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+// enqueueDirect queues a frame that is not held back by a replay (answers to the client).
+func (c *wsConn) enqueueDirect(f frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.queue = append(c.queue, f)
+	c.kickLocked()
+}
+
+// revoke tells the client its session ended, then closes. Nothing else is sent after it.
+func (c *wsConn) revoke() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.holding = false
+	c.held = nil
+	c.queue = append(c.queue[:0], frame{data: []byte(`{"type":"session.revoked"}`), closeAfter: true})
+	c.kickLocked()
+}
+
+// kickLocked starts a writer goroutine if none runs: idle connections have none.
+func (c *wsConn) kickLocked() {
+	if !c.writing && len(c.queue) > 0 {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+func (c *wsConn) writeLoop() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+
+		c.wmu.Lock()
+		for _, f := range batch {
+			if err := c.write(f, c.hub.opts.WriteTimeout); err != nil {
+				c.wmu.Unlock()
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				c.drop()
+				return
+			}
+			if f.closeAfter {
+				c.wmu.Unlock()
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				c.close(websocket.StatusPolicyViolation, "session ended")
+				return
+			}
+		}
+		c.wmu.Unlock()
+	}
+}
+
+// write sends one frame; the caller holds wmu. A message.created already sent on this stream is
+// skipped, so that a replay and live delivery never send one twice.
+func (c *wsConn) write(f frame, timeout time.Duration) error {
+	var m *wardline.Message
+	if f.ev != nil && f.ev.Type == wardline.EventMessageCreated {
+		m = f.ev.Message
+		if c.sent[m.ConversationID] >= m.Seq {
+			return nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
+	err := c.ws.Write(ctx, websocket.MessageText, f.data)
+	cancel()
+	if err != nil {
+		return err
+	}
+	c.lastWrite.Store(time.Now().UnixNano())
+	if m != nil {
+		c.sent[m.ConversationID] = m.Seq
+		c.hub.s.app.Deliveries.Delivered(m.ConversationID, c.actor.User.ID, m.Seq, m.ID, f.recipients)
+	}
+	return nil
+}
+
+// drop closes a connection that cannot keep up.
+func (c *wsConn) drop() {
+	c.close(websocket.StatusTryAgainLater, "too slow; reconnect and resume")
+}
+
+func (c *wsConn) close(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.queue, c.held = nil, nil
+	c.mu.Unlock()
+	go func() {
+		_ = c.ws.Close(code, reason)
+		c.cancel()
+	}()
+}
+
+// ping checks an idle connection is still there; a dead one is closed.
+func (c *wsConn) ping(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
+	defer cancel()
+	if err := c.ws.Ping(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		c.close(websocket.StatusGoingAway, "no answer to ping")
+	}
+}
