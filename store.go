@@ -26,6 +26,10 @@ type Store interface {
 type Tx interface {
 	Reader
 	Writer
+	// AfterCommit runs fn once the transaction is durable, before Update returns. Functions of one
+	// store run one at a time in commit order, so events published from them leave in the order
+	// their changes committed (a conversation's messages in seq order). They must not block.
+	AfterCommit(fn func())
 }
 
 // Reader is every query the services need. A missing row is an ENOTFOUND *Error.

@@ -84,7 +84,6 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 	ev.ConversationID = c.ID
 
 	var existing *wardline.Message
-	var recipients []string
 	err = s.store.Update(ctx, func(tx wardline.Tx) error {
 		existing = nil
 		old, err := tx.MessageByClientID(ctx, c.ID, a.User.ID, n.ClientID)
@@ -107,7 +106,14 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 			return err
 		}
 		ev.Detail = map[string]any{"seq": m.Seq, "priority": m.Priority}
-		return tx.AppendAudit(ctx, ev)
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		// Published from the commit, in commit order: members see a conversation in seq order.
+		tx.AfterCommit(func() {
+			s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: c.MemberIDs(), Message: m})
+		})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -121,8 +127,6 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 		}
 		return &wardline.SendResult{Message: existing}, nil
 	}
-	recipients = c.MemberIDs()
-	s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: recipients, Message: m})
 	return &wardline.SendResult{Message: m, Created: true}, nil
 }
 

@@ -107,7 +107,7 @@ type wsConn struct {
 	resumed bool
 
 	wmu       sync.Mutex       // one writer at a time
-	sent      map[string]int64 // highest message.created seq written per conversation, under wmu
+	sent      map[string]*seqWindow // message.created seqs written per conversation, under wmu
 	lastWrite atomic.Int64
 	checking  atomic.Bool
 }
@@ -131,7 +131,7 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxClientMessage)
 	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
-	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, sent: map[string]int64{}}
+	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, sent: map[string]*seqWindow{}}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if !h.register(c) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
@@ -350,12 +350,18 @@ func (c *wsConn) writeLoop() {
 }
 
 // write sends one frame; the caller holds wmu. A message.created already sent on this stream is
-// skipped, so that a replay and live delivery never send one twice.
+// skipped, so that a replay and live delivery never send one twice; one that arrives late (out
+// of seq order) is still sent.
 func (c *wsConn) write(f frame, timeout time.Duration) error {
 	var m *wardline.Message
+	var win *seqWindow
 	if f.ev != nil && f.ev.Type == wardline.EventMessageCreated {
 		m = f.ev.Message
-		if c.sent[m.ConversationID] >= m.Seq {
+		if win = c.sent[m.ConversationID]; win == nil {
+			win = &seqWindow{}
+			c.sent[m.ConversationID] = win
+		}
+		if win.sent(m.Seq) {
 			return nil
 		}
 	}
@@ -367,7 +373,10 @@ func (c *wsConn) write(f frame, timeout time.Duration) error {
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if m != nil {
-		c.sent[m.ConversationID] = m.Seq
+		win.mark(m.Seq)
+		if m.SenderID == c.actor.User.ID {
+			return nil // a sender's own copy is not a delivery anyone waits for
+		}
 		c.hub.s.app.Deliveries.Delivered(m.ConversationID, c.actor.User.ID, m.Seq, m.ID, f.recipients)
 	}
 	return nil

@@ -198,8 +198,14 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		return errs
 	}
 	tx := &txn{queries: s.wq}
-	for _, r := range batch {
-		errs = append(errs, s.runOne(r, tx))
+	hooks := make([][]func(), len(batch))
+	for i, r := range batch {
+		tx.hooks = nil
+		err := s.runOne(r, tx)
+		errs = append(errs, err)
+		if err == nil {
+			hooks[i] = tx.hooks
+		}
 	}
 	if _, err := s.wq.db.exec(ctx, "COMMIT"); err != nil {
 		_, _ = s.wq.db.exec(ctx, "ROLLBACK")
@@ -207,6 +213,12 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("commit: %w", err)
 			}
+		}
+		return errs
+	}
+	for _, hs := range hooks {
+		for _, h := range hs {
+			h()
 		}
 	}
 	return errs
@@ -236,7 +248,14 @@ func (s *Store) runOne(r *writeReq, tx *txn) (err error) {
 }
 
 // txn is the wardline.Tx handed to Update functions.
-type txn struct{ queries }
+type txn struct {
+	queries
+	hooks []func()
+}
+
+// AfterCommit queues fn to run after the batch commits; it is dropped if this call's savepoint
+// rolls back or the commit fails.
+func (t *txn) AfterCommit(fn func()) { t.hooks = append(t.hooks, fn) }
 
 var _ wardline.Tx = (*txn)(nil)
 
