@@ -24,15 +24,15 @@ type Route struct {
 
 // Server serves the API, the event stream and the web app.
 type Server struct {
-	app      *app.App
-	store    wardline.Store
-	bus      wardline.EventBus
-	log      *slog.Logger
-	hub      *Hub
-	mux      *http.ServeMux
-	routes   []Route
-	web      fs.FS // the built web app, or nil
-	hsts     bool
+	app    *app.App
+	store  wardline.Store
+	bus    wardline.EventBus
+	log    *slog.Logger
+	hub    *Hub
+	mux    *http.ServeMux
+	routes []Route
+	web    fs.FS // the built web app, or nil
+	hsts   bool
 }
 
 // Options configure a Server.

@@ -106,7 +106,7 @@ type wsConn struct {
 	closed  bool
 	resumed bool
 
-	wmu       sync.Mutex       // one writer at a time
+	wmu       sync.Mutex            // one writer at a time
 	sent      map[string]*seqWindow // message.created seqs written per conversation, under wmu
 	lastWrite atomic.Int64
 	checking  atomic.Bool
