@@ -85,7 +85,7 @@ type Reader interface {
 	// AuditEvents lists audit events of one organisation in log order.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
-	// DataKeys returns every term of a scope's keys, oldest first.
+	// Keys returns every term of a scope's keys, by kind and then term.
 	Keys(ctx context.Context, scope string) ([]*KeyRecord, error)
 	// KeysWrappedBy lists keys wrapped by the given key id, after the given key id, for re-wrapping.
 	KeysWrappedBy(ctx context.Context, wrappedBy, afterID string, limit int) ([]*KeyRecord, error)

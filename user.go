@@ -2,6 +2,7 @@ package wardline
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -154,7 +155,9 @@ func ValidEmail(s string) bool {
 // UserFilter selects users of one organisation.
 type UserFilter struct {
 	OrgID  string
-	Query  string // matches name, email, job title or profession, case-insensitively
+	Query  string // matches name, job title or profession (and email with ByEmail), case-insensitively
+	// ByEmail also matches the query against email addresses (admins' searches only).
+	ByEmail bool
 	Status string // "" for any
 	Cursor string
 	Limit  int
@@ -214,10 +217,28 @@ type UserService interface {
 
 // DirectoryEntry is one item of the directory: a person now, roles later.
 type DirectoryEntry struct {
-	Kind        string `json:"kind"`
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name,omitempty"`
-	JobTitle    string `json:"job_title,omitempty"`
-	Profession  string `json:"profession,omitempty"`
-	Name        string `json:"name,omitempty"`
+	Kind        string
+	ID          string
+	DisplayName string // people
+	JobTitle    string
+	Profession  string
+	Name        string // roles
+}
+
+// MarshalJSON writes the fields of the entry's kind, every one of them even when empty.
+func (e *DirectoryEntry) MarshalJSON() ([]byte, error) {
+	if e.Kind == "user" {
+		return json.Marshal(struct {
+			Kind        string `json:"kind"`
+			ID          string `json:"id"`
+			DisplayName string `json:"display_name"`
+			JobTitle    string `json:"job_title"`
+			Profession  string `json:"profession"`
+		}{e.Kind, e.ID, e.DisplayName, e.JobTitle, e.Profession})
+	}
+	return json.Marshal(struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}{e.Kind, e.ID, e.Name})
 }

@@ -268,14 +268,14 @@ func (s *AuthService) ChangePassword(ctx context.Context, current, next string) 
 	if current == "" {
 		return errInvalid("current_password is required")
 	}
+	if !checkPassword(current, a.User.PasswordHash) {
+		return wardline.Errorf(wardline.EFORBIDDEN, "the current password is not right")
+	}
 	if err := validateNewPassword(next); err != nil {
 		return err
 	}
 	if current == next {
 		return errInvalid("the new password must differ from the current one")
-	}
-	if !checkPassword(current, a.User.PasswordHash) {
-		return wardline.Errorf(wardline.EFORBIDDEN, "the current password is not right")
 	}
 	hash, err := hashPassword(next, s.config.PasswordParams)
 	if err != nil {

@@ -138,7 +138,7 @@ func (s *UserService) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*
 	default:
 		return nil, "", errInvalid("status must be active, suspended or offboarded")
 	}
-	f.OrgID = a.User.OrgID
+	f.OrgID, f.ByEmail = a.User.OrgID, true
 	return s.store.FindUsers(ctx, f)
 }
 

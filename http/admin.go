@@ -90,7 +90,10 @@ func (s *Server) handleOffboard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleDirectory(w http.ResponseWriter, r *http.Request) {
 	p, err := parseQuery(r, "q", "cursor", "limit")
 	if err != nil {
-		s.Error(w, r, err)
+		s.Error(w, r, probeFirst(err, func() error {
+			_, _, e := s.app.Users.Directory(r.Context(), "", "!", 0)
+			return e
+		}))
 		return
 	}
 	items, next, err := s.app.Users.Directory(r.Context(), p.str("q"), p.str("cursor"), p.limit)

@@ -8,7 +8,10 @@ import (
 
 func (s *Server) handleCreateConversation(w http.ResponseWriter, r *http.Request) {
 	var req wardline.NewConversation
-	if err := s.decode(r, &req, nil); err != nil {
+	if err := s.decode(r, &req, func() error {
+		_, _, err := s.app.Conversations.CreateConversation(r.Context(), wardline.NewConversation{})
+		return err
+	}); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -27,7 +30,10 @@ func (s *Server) handleCreateConversation(w http.ResponseWriter, r *http.Request
 func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request) {
 	p, err := parseQuery(r, "cursor", "limit")
 	if err != nil {
-		s.Error(w, r, err)
+		s.Error(w, r, probeFirst(err, func() error {
+			_, _, e := s.app.Conversations.Conversations(r.Context(), "!", 0)
+			return e
+		}))
 		return
 	}
 	convs, next, err := s.app.Conversations.Conversations(r.Context(), p.str("cursor"), p.limit)

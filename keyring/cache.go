@@ -69,19 +69,30 @@ func (k *Keyring) scope(ctx context.Context, scope string) (*scopeKeys, error) {
 	if v, ok := k.scopes.Load(scope); ok {
 		return v.(*scopeKeys), nil
 	}
-	return k.loadScope(ctx, scope)
+	return k.scopeLoads.do(ctx, scope, func() (*scopeKeys, error) {
+		// A load that finished between our miss and now has cached what we want.
+		if v, ok := k.scopes.Load(scope); ok {
+			return v.(*scopeKeys), nil
+		}
+		return k.readAndStoreScope(ctx, scope)
+	})
 }
 
-// loadScope reads a scope's keys from storage, once however many callers ask at the same time.
-func (k *Keyring) loadScope(ctx context.Context, scope string) (*scopeKeys, error) {
-	return k.scopeLoads.do(ctx, scope, func() (*scopeKeys, error) {
-		e := k.epochNow()
-		fresh, err := k.readScope(ctx, scope)
-		if err != nil {
-			return nil, err
-		}
-		return k.storeScope(scope, fresh, e), nil
+// reloadScope reads a scope's keys from storage again, to see terms added by another node.
+// Its loads are shared under their own key, so that it never receives a cached answer.
+func (k *Keyring) reloadScope(ctx context.Context, scope string) (*scopeKeys, error) {
+	return k.scopeLoads.do(ctx, "reload\x00"+scope, func() (*scopeKeys, error) {
+		return k.readAndStoreScope(ctx, scope)
 	})
+}
+
+func (k *Keyring) readAndStoreScope(ctx context.Context, scope string) (*scopeKeys, error) {
+	e := k.epochNow()
+	fresh, err := k.readScope(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	return k.storeScope(scope, fresh, e), nil
 }
 
 func (k *Keyring) readScope(ctx context.Context, scope string) (*scopeKeys, error) {

@@ -3,12 +3,9 @@
 // conversation, a patient); content is sealed with AES-256-GCM under the scope's newest data-key
 // term, bound to its row and column. Rotation changes wrappings only, never the sealed content.
 //
-// Nonces are random and 96 bits long, which is safe for 2^32 seals under one key. The keyring
-// counts the seals of each data key it holds and, past MaxSealsPerKey (2^30 by default), gives
-// the scope a new data-key term before sealing again. The count lives in memory: every process
-// (each node, each restart) counts from zero, so the bound per key is MaxSealsPerKey times the
-// number of processes that sealed under it; the default leaves room for four, and a single
-// conversation sealing even 2^30 messages is far beyond clinical use.
+// Nonces are random (96 bits), safe for 2^32 seals per key, so a data key gives way to a new term
+// after MaxSealsPerKey seals (2^30). Counts live in memory: the bound per key is that times the
+// processes (nodes, restarts) that sealed with it, and no conversation comes near.
 package keyring
 
 import (
@@ -144,6 +141,14 @@ func (k *Keyring) NewDataKey(ctx context.Context, orgID, scope string) (*wardlin
 	return rec, nil
 }
 
+// CheckOrgKey proves that the master key unwraps every live key term of an organisation. Run at
+// start-up, it stops a server given the wrong master key file at once instead of on first use.
+// It writes nothing.
+func (k *Keyring) CheckOrgKey(ctx context.Context, orgID string) error {
+	_, err := k.loadOrg(ctx, orgID)
+	return err
+}
+
 // Seal encrypts plaintext under the newest data-key term of scope, bound to aad, which should
 // name the row and column the result is stored in (wardline.AAD).
 func (k *Keyring) Seal(ctx context.Context, scope string, aad, plaintext []byte) ([]byte, error) {
@@ -181,7 +186,7 @@ func (k *Keyring) Open(ctx context.Context, scope string, aad, sealed []byte) ([
 	}
 	if !sk.destroyed && sk.term(term) == nil && term > sk.current().term {
 		// Another node may have given the scope a new term since it was cached here.
-		if sk, err = k.loadScope(ctx, scope); err != nil {
+		if sk, err = k.reloadScope(ctx, scope); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +242,16 @@ func (k *Keyring) Shred(ctx context.Context, scope string) error {
 	k.Forget(scope)
 	if err != nil {
 		return fmt.Errorf("keyring: shredding scope %s: %w", scope, err)
+	}
+	// Erasure is the point, so prove it rather than trust it.
+	recs, err := k.store.Keys(ctx, scope)
+	if err != nil {
+		return fmt.Errorf("keyring: checking the shredding of scope %s: %w", scope, err)
+	}
+	for _, r := range recs {
+		if len(r.Wrapped) > 0 || r.DestroyedAt == nil {
+			return fmt.Errorf("keyring: shredding scope %s left %s key %s in place: the store did not erase it", scope, r.Kind, r.ID)
+		}
 	}
 	return nil
 }

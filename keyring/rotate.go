@@ -17,26 +17,30 @@ const rewrapPage = 500
 // rollover gives scope a new data-key term once old has made its share of seals. Concurrent
 // sealers that all find old spent make one new term between them.
 func (k *Keyring) rollover(ctx context.Context, scope, orgID string, old *dataKey) (*dataKey, error) {
-	dk, err := k.rollovers.do(ctx, scope, func() (*dataKey, error) {
-		if v, ok := k.scopes.Load(scope); ok {
-			if sk := v.(*scopeKeys); !sk.destroyed && sk.current().term > old.term {
-				return sk.current(), nil
+	// A caller may join a rollover that was begun for an older term than its own, whose result is
+	// then no newer than old: ask again, and that call starts from old.
+	for range 8 {
+		dk, err := k.rollovers.do(ctx, scope, func() (*dataKey, error) {
+			if v, ok := k.scopes.Load(scope); ok {
+				if sk := v.(*scopeKeys); !sk.destroyed && sk.current().term > old.term {
+					return sk.current(), nil
+				}
 			}
-		}
-		dk, err := k.addDataTerm(ctx, orgID, scope, old.term)
-		if err != nil {
-			// Another node may have added the next term first (the insert then conflicts).
-			if sk, lerr := k.loadScope(ctx, scope); lerr == nil && !sk.destroyed && sk.current().term > old.term {
-				return sk.current(), nil
+			dk, err := k.addDataTerm(ctx, orgID, scope, old.term)
+			if err != nil {
+				// Another node may have added the next term first (the insert then conflicts).
+				if sk, lerr := k.reloadScope(ctx, scope); lerr == nil && !sk.destroyed && sk.current().term > old.term {
+					return sk.current(), nil
+				}
+				return nil, fmt.Errorf("keyring: data key term %d of scope %s reached its seal limit and a new term could not be made: %w", old.term, scope, err)
 			}
-			return nil, fmt.Errorf("keyring: data key term %d of scope %s reached its seal limit and a new term could not be made: %w", old.term, scope, err)
+			return dk, nil
+		})
+		if err != nil || dk.term > old.term {
+			return dk, err
 		}
-		return dk, nil
-	})
-	if err == nil && dk == old {
-		err = fmt.Errorf("keyring: no new data key term for scope %s", scope)
 	}
-	return dk, err
+	return nil, fmt.Errorf("keyring: no new data key term for scope %s", scope)
 }
 
 // RotateDataKey gives scope a new data-key term: new content is sealed under it, content sealed
@@ -181,11 +185,11 @@ func (k *Keyring) RotateMasterKey(ctx context.Context) error {
 	return nil
 }
 
-// rewrap moves every key wrapped by from under to. Each page is unwrapped and re-wrapped outside
-// the transaction, then written only where the record is unchanged inside it, so a scope shredded
-// meanwhile is never given its key back. Records with no material left (shredded, retired) are
-// moved too, so that nothing refers to from any more and it can be retired. Pages repeat until a
-// pass finds nothing, which also catches keys another node wrapped under from meanwhile.
+// rewrap moves every live key wrapped by from under to. Each page is unwrapped and re-wrapped
+// outside the transaction, then written only where the record is unchanged inside it, so a scope
+// shredded meanwhile is never given its key back. Records with no material left (shredded,
+// retired) stay where they are: there is nothing in them to move. Passes repeat until one finds
+// nothing live, which also catches keys another node wrapped under from meanwhile.
 func (k *Keyring) rewrap(ctx context.Context, from, to string, unwrap func(*wardline.KeyRecord) ([]byte, error), wrapper cipher.AEAD) error {
 	type plan struct{ orig, next []byte }
 	for pass := 0; pass < 5; pass++ {
@@ -198,12 +202,12 @@ func (k *Keyring) rewrap(ctx context.Context, from, to string, unwrap func(*ward
 			if len(page) == 0 {
 				break
 			}
-			seen += len(page)
 			plans := make(map[string]plan, len(page))
 			for _, r := range page {
 				if !hasMaterial(r) {
 					continue
 				}
+				seen++
 				raw, err := unwrap(r)
 				if err != nil {
 					return err
@@ -212,26 +216,24 @@ func (k *Keyring) rewrap(ctx context.Context, from, to string, unwrap func(*ward
 				clear(raw)
 			}
 			start := after
-			err = k.store.Update(ctx, func(tx wardline.Tx) error {
-				cur, err := tx.KeysWrappedBy(ctx, from, start, rewrapPage)
-				if err != nil {
-					return err
-				}
-				for _, r := range cur {
-					var next []byte
-					if hasMaterial(r) {
-						p, ok := plans[r.ID]
-						if !ok || !bytes.Equal(p.orig, r.Wrapped) {
-							continue // new or changed since the page was read: the next pass sees it
-						}
-						next = p.next
-					}
-					if err := tx.RewrapKey(ctx, r.ID, to, next); err != nil {
+			if len(plans) > 0 {
+				err = k.store.Update(ctx, func(tx wardline.Tx) error {
+					cur, err := tx.KeysWrappedBy(ctx, from, start, rewrapPage)
+					if err != nil {
 						return err
 					}
-				}
-				return nil
-			})
+					for _, r := range cur {
+						p, ok := plans[r.ID]
+						if !hasMaterial(r) || !ok || !bytes.Equal(p.orig, r.Wrapped) {
+							continue // shredded, new or changed since the page was read
+						}
+						if err := tx.RewrapKey(ctx, r.ID, to, p.next); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
 			if err != nil {
 				return err
 			}
@@ -248,8 +250,8 @@ func (k *Keyring) rewrap(ctx context.Context, from, to string, unwrap func(*ward
 }
 
 // RetireOrgKeyTerms erases the key material of an organisation's older key terms, once
-// RotateOrgKey has moved every data key off them. Until then a backup holding a shredded scope's
-// wrapped data key stays readable to whoever holds the live database and the master key.
+// RotateOrgKey has moved every live data key off them. Until then a backup holding a shredded
+// scope's wrapped data key stays readable to whoever holds the live database and the master key.
 func (k *Keyring) RetireOrgKeyTerms(ctx context.Context, orgID string) error {
 	k.rotateMu.Lock()
 	defer k.rotateMu.Unlock()
@@ -265,20 +267,18 @@ func (k *Keyring) RetireOrgKeyTerms(ctx context.Context, orgID string) error {
 		if old.id == cur.id {
 			continue
 		}
+		if id, err := k.liveWrappedBy(ctx, old.id); err != nil {
+			return err
+		} else if id != "" {
+			return fmt.Errorf("keyring: organisation key %s still wraps data key %s; run RotateOrgKey first", old.id, id)
+		}
 		err := k.store.Update(ctx, func(tx wardline.Tx) error {
-			refs, err := tx.KeysWrappedBy(ctx, old.id, "", 1)
-			if err != nil {
-				return err
-			}
-			if len(refs) > 0 {
-				return fmt.Errorf("keyring: organisation key %s still wraps key %s; run RotateOrgKey first", old.id, refs[0].ID)
-			}
 			recs, err := tx.Keys(ctx, orgID)
 			if err != nil {
 				return err
 			}
 			for _, r := range recs {
-				if r.ID == old.id {
+				if r.ID == old.id && hasMaterial(r) {
 					// Nil material with no destruction time marks a retired term.
 					return tx.RewrapKey(ctx, r.ID, r.WrappedBy, nil)
 				}
@@ -286,7 +286,13 @@ func (k *Keyring) RetireOrgKeyTerms(ctx context.Context, orgID string) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("keyring: retiring organisation key %s: %w", old.id, err)
+		}
+		// A node that read the organisation's keys before the rotation may have wrapped a data key
+		// under the old term since the check; the old key is still in memory here to move it.
+		err = k.rewrap(ctx, old.id, cur.id, func(r *wardline.KeyRecord) ([]byte, error) { return unwrapKey(old.aead, r) }, cur.aead)
+		if err != nil {
+			return fmt.Errorf("keyring: moving data keys off retired organisation key %s: %w", old.id, err)
 		}
 	}
 	// Drop the retired terms from memory too. Replacing the entry rather than deleting it keeps
@@ -302,6 +308,25 @@ func (k *Keyring) RetireOrgKeyTerms(ctx context.Context, orgID string) error {
 	return nil
 }
 
+// liveWrappedBy returns the id of a key wrapped by wrappedBy that still holds material, or "".
+func (k *Keyring) liveWrappedBy(ctx context.Context, wrappedBy string) (string, error) {
+	for after := ""; ; {
+		page, err := k.store.KeysWrappedBy(ctx, wrappedBy, after, rewrapPage)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range page {
+			if hasMaterial(r) {
+				return r.ID, nil
+			}
+		}
+		if len(page) < rewrapPage {
+			return "", nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
 // RetireMasterTerm removes an older term from the master key file once no live organisation key
 // is wrapped by it (after RotateMasterKey). Destroy every other copy of the old file too.
 func (k *Keyring) RetireMasterTerm(ctx context.Context, term int) error {
@@ -310,20 +335,10 @@ func (k *Keyring) RetireMasterTerm(ctx context.Context, term int) error {
 	if k.master.lookup(term) == nil {
 		return fmt.Errorf("keyring: master key file %s holds no term %s", k.master.Path(), kekID(term))
 	}
-	for after := ""; ; {
-		page, err := k.store.KeysWrappedBy(ctx, kekID(term), after, rewrapPage)
-		if err != nil {
-			return err
-		}
-		for _, r := range page {
-			if hasMaterial(r) {
-				return fmt.Errorf("keyring: organisation key %s of %s is still wrapped by master key %s; run RotateMasterKey first", r.ID, r.OrgID, kekID(term))
-			}
-		}
-		if len(page) < rewrapPage {
-			break
-		}
-		after = page[len(page)-1].ID
+	if id, err := k.liveWrappedBy(ctx, kekID(term)); err != nil {
+		return err
+	} else if id != "" {
+		return fmt.Errorf("keyring: organisation key %s is still wrapped by master key %s; run RotateMasterKey first", id, kekID(term))
 	}
 	return k.master.RetireTerm(term)
 }

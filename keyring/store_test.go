@@ -24,6 +24,7 @@ type memStore struct {
 	keyReads map[string]int // Keys calls per scope, outside transactions
 	gate     chan struct{}  // when set, Keys waits for it to close
 	arrived  chan string    // when set, Keys reports the scope it is about to read
+	dataOnly bool           // DestroyKeys erases data keys only (a store that breaks the contract)
 }
 
 func newMemStore() *memStore {
@@ -63,7 +64,7 @@ func (s *memStore) Update(ctx context.Context, fn func(tx wardline.Tx) error) er
 	for id, r := range s.keys {
 		work[id] = copyRecord(r)
 	}
-	if err := fn(&memTx{t: work}); err != nil {
+	if err := fn(&memTx{t: work, dataOnly: s.dataOnly}); err != nil {
 		return err
 	}
 	s.keys = work
@@ -100,7 +101,8 @@ func (s *memStore) edit(id string, fn func(r *wardline.KeyRecord)) {
 // embedded Tx makes any other call fail loudly.
 type memTx struct {
 	wardline.Tx
-	t keyTable
+	t        keyTable
+	dataOnly bool
 }
 
 func (tx *memTx) Keys(ctx context.Context, scope string) ([]*wardline.KeyRecord, error) {
@@ -115,8 +117,9 @@ func (tx *memTx) InsertKey(ctx context.Context, k *wardline.KeyRecord) error { r
 
 func (tx *memTx) RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []byte) error {
 	r, ok := tx.t[id]
-	if !ok {
-		return fmt.Errorf("no key %s", id)
+	if !ok || r.DestroyedAt != nil {
+		// As the SQLite store: a shredded key is never written again.
+		return fmt.Errorf("no live key %s", id)
 	}
 	r.WrappedBy, r.Wrapped = wrappedBy, slices.Clone(wrapped)
 	return nil
@@ -124,7 +127,7 @@ func (tx *memTx) RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []
 
 func (tx *memTx) DestroyKeys(ctx context.Context, scope string, at time.Time) error {
 	for _, r := range tx.t {
-		if r.Scope == scope {
+		if r.Scope == scope && (!tx.dataOnly || r.Kind == wardline.KeyKindData) {
 			r.Wrapped, r.DestroyedAt = nil, &at
 		}
 	}

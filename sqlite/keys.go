@@ -63,7 +63,7 @@ func (q queries) RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []
 // DestroyKeys overwrites the wrapped key material; with secure_delete on, SQLite zeroes the old
 // bytes in the database file. Callers checkpoint the WAL afterwards (Store.Checkpoint).
 func (q queries) DestroyKeys(ctx context.Context, scope string, at time.Time) error {
-	_, err := q.db.exec(ctx, `UPDATE keys SET wrapped = NULL, destroyed_at = ? WHERE scope = ? AND kind = ? AND destroyed_at IS NULL`,
-		micros(at), scope, wardline.KeyKindData)
+	_, err := q.db.exec(ctx, `UPDATE keys SET wrapped = NULL, destroyed_at = ? WHERE scope = ? AND destroyed_at IS NULL`,
+		micros(at), scope)
 	return err
 }

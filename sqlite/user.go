@@ -127,11 +127,11 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 	rows, err := q.db.query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE org_id = ?
 		  AND (? = '' OR status = ?)
-		  AND (? = '%%' OR lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\'
+		  AND (? = '%%' OR lower(display_name) LIKE ? ESCAPE '\' OR (? AND lower(email) LIKE ? ESCAPE '\')
 		       OR lower(job_title) LIKE ? ESCAPE '\' OR lower(profession) LIKE ? ESCAPE '\')
 		  AND (? = '' OR display_name > ? OR (display_name = ? AND id > ?))
 		ORDER BY display_name, id LIMIT ?`,
-		f.OrgID, f.Status, f.Status, like, like, like, like, like, afterID, afterName, afterName, afterID, limit+1)
+		f.OrgID, f.Status, f.Status, like, like, f.ByEmail, like, like, like, afterID, afterName, afterName, afterID, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -65,19 +65,17 @@ func loadKeyring(ctx context.Context, cfg *Config, store *sqlite.Store, log *slo
 	return keys, nil
 }
 
-// checkMasterKey proves at start-up that the master key opens every organisation's key, by
-// making (and discarding) a data key for each: a wrong key fails here, loudly, not on first use.
+// checkMasterKey proves at start-up that the master key opens every organisation's key: a wrong
+// key fails here, loudly, not on first use.
 func checkMasterKey(ctx context.Context, store *sqlite.Store, keys *keyring.Keyring) error {
 	orgs, err := store.OrgIDs(ctx)
 	if err != nil {
 		return err
 	}
 	for _, id := range orgs {
-		const probe = "startup-key-check"
-		if _, err := keys.NewDataKey(ctx, id, probe); err != nil {
+		if err := keys.CheckOrgKey(ctx, id); err != nil {
 			return fmt.Errorf("the master key does not open organisation %s's key (wrong --master-key-file?): %w", id, err)
 		}
-		keys.Forget(probe)
 	}
 	return nil
 }
