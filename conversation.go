@@ -44,11 +44,13 @@ type Conversation struct {
 	DirectKey string `json:"-"`
 }
 
-// Member is a person's membership of a conversation.
+// Member is a person's membership of a conversation, with how the directory names them.
 type Member struct {
-	UserID   string    `json:"user_id"`
-	Role     string    `json:"role"`
-	JoinedAt time.Time `json:"joined_at"`
+	UserID      string    `json:"user_id"`
+	Role        string    `json:"role"`
+	JoinedAt    time.Time `json:"joined_at"`
+	DisplayName string    `json:"display_name"`
+	JobTitle    string    `json:"job_title"`
 }
 
 // MemberRole returns the role of userID in c, or "" when they are not a member.

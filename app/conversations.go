@@ -85,6 +85,7 @@ func (s *ConversationService) CreateConversation(ctx context.Context, n wardline
 	// Every member must be an active colleague: nobody can add a stranger.
 	seen := map[string]bool{a.User.ID: true}
 	var others []string
+	names := map[string]*wardline.User{a.User.ID: a.User}
 	for _, id := range n.MemberIDs {
 		if seen[id] {
 			continue
@@ -97,6 +98,7 @@ func (s *ConversationService) CreateConversation(ctx context.Context, n wardline
 			return nil, false, err
 		}
 		others = append(others, id)
+		names[id] = u
 	}
 	if n.Kind == wardline.KindDirect {
 		if len(others) != 1 {
@@ -116,14 +118,14 @@ func (s *ConversationService) CreateConversation(ctx context.Context, n wardline
 		CreatedAt:      now,
 		CreatedBy:      a.User.ID,
 		LastActivityAt: now,
-		Members:        []*wardline.Member{{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now}},
+		Members:        []*wardline.Member{{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now, DisplayName: a.User.DisplayName, JobTitle: a.User.JobTitle}},
 	}
 	for _, id := range others {
 		role := wardline.MemberMember
 		if n.Kind == wardline.KindDirect {
 			role = wardline.MemberOwner // neither side of a direct conversation outranks the other
 		}
-		c.Members = append(c.Members, &wardline.Member{UserID: id, Role: role, JoinedAt: now})
+		c.Members = append(c.Members, &wardline.Member{UserID: id, Role: role, JoinedAt: now, DisplayName: names[id].DisplayName, JobTitle: names[id].JobTitle})
 	}
 	if n.Kind == wardline.KindDirect {
 		c.DirectKey = directKey(a.User.ID, others[0])
@@ -172,7 +174,7 @@ func (s *ConversationService) existingDirect(ctx context.Context, a *wardline.Ac
 		// The caller left it; a new direct conversation cannot be made while the old one stands,
 		// so they rejoin it and see its history, as any member does.
 		now := s.now()
-		m := &wardline.Member{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now}
+		m := &wardline.Member{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now, DisplayName: a.User.DisplayName, JobTitle: a.User.JobTitle}
 		ev := s.auditEvent(ctx, wardline.ActionMemberAdded, "user", a.User.ID)
 		ev.ConversationID = c.ID
 		if err := s.store.Update(ctx, func(tx wardline.Tx) error {
@@ -262,7 +264,7 @@ func (s *ConversationService) AddMember(ctx context.Context, convID, userID stri
 		if c.MemberRole(userID) != "" {
 			return nil
 		}
-		m := &wardline.Member{UserID: userID, Role: wardline.MemberMember, JoinedAt: s.now()}
+		m := &wardline.Member{UserID: userID, Role: wardline.MemberMember, JoinedAt: s.now(), DisplayName: u.DisplayName, JobTitle: u.JobTitle}
 		if err := tx.AddMember(ctx, c.ID, m); err != nil {
 			return err
 		}

@@ -72,7 +72,8 @@ func (q queries) SetMemberRole(ctx context.Context, convID, userID, role string)
 }
 
 func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member, error) {
-	rows, err := q.db.query(ctx, `SELECT user_id, role, joined_at FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id`, convID)
+	rows, err := q.db.query(ctx, `SELECT m.user_id, m.role, m.joined_at, u.display_name, u.job_title
+		FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ? ORDER BY m.joined_at, m.user_id`, convID)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member
 	for rows.Next() {
 		var m wardline.Member
 		var joined int64
-		if err := rows.Scan(&m.UserID, &m.Role, &joined); err != nil {
+		if err := rows.Scan(&m.UserID, &m.Role, &joined, &m.DisplayName, &m.JobTitle); err != nil {
 			return nil, err
 		}
 		m.JoinedAt = fromMicros(joined)
@@ -115,7 +116,7 @@ func (q queries) DirectConversation(ctx context.Context, orgID, directKey string
 // ConversationsOf pages by (last_activity_at DESC, id DESC); the cursor is the last row's pair.
 func (q queries) ConversationsOf(ctx context.Context, userID, cursor string, limit int) ([]*wardline.Conversation, string, error) {
 	limit = clampLimit(limit)
-	afterAt, afterID := int64(-1), ""
+	afterAt, afterID := int64(0), ""
 	if cursor != "" {
 		parts, err := decodeCursor(cursor, 2)
 		if err != nil {
@@ -131,9 +132,9 @@ func (q queries) ConversationsOf(ctx context.Context, userID, cursor string, lim
 				AND msg.sender_id <> m.user_id AND msg.deleted = 0)
 		FROM members m JOIN conversations c ON c.id = m.conversation_id
 		WHERE m.user_id = ?
-		  AND (? < 0 OR c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))
+		  AND (? = 0 OR c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))
 		ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`,
-		userID, afterAt, afterAt, afterAt, afterID, limit+1)
+		userID, cursor != "", afterAt, afterAt, afterID, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

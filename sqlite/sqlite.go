@@ -17,13 +17,30 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"database/sql/driver"
+
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"wardline"
 )
 
 //go:embed migration/*.sql
 var migrationFS embed.FS
+
+// wl_fold lower-cases with Go's Unicode rules: SQLite's lower() and LIKE fold only A-Z, so
+// "élodie" would not find "Élodie".
+func init() {
+	msqlite.MustRegisterDeterministicScalarFunction("wl_fold", 1, func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case nil:
+			return nil, nil
+		default:
+			return v, nil
+		}
+	})
+}
 
 // maxBatch bounds how many Update calls share one transaction.
 const maxBatch = 512
@@ -106,7 +123,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writes: make(chan *writeReq, maxBatch),
 	}
 	s.queries = queries{db: newStmtCache(rdb)}
-	s.wq = queries{db: newStmtCache(wconn)}
+	// Statements of a shared transaction must not be interrupted by one caller's cancellation:
+	// SQLite would roll back the whole batch, everyone's writes with it.
+	wc := newStmtCache(wconn)
+	wc.detach = true
+	s.wq = queries{db: wc}
 	s.wg.Add(1)
 	go s.writer()
 	return s, nil
@@ -201,7 +222,17 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
 		tx.hooks = nil
-		err := s.runOne(r, tx)
+		err, broken := s.runOne(r, tx)
+		if broken {
+			// The transaction itself is gone (SQLite rolled it back on an I/O error, say): nothing
+			// of this batch is stored, and nothing more may run outside it.
+			_, _ = s.wq.db.exec(ctx, "ROLLBACK")
+			errs = errs[:0]
+			for range batch {
+				errs = append(errs, fmt.Errorf("transaction aborted: %w", err))
+			}
+			return errs
+		}
 		errs = append(errs, err)
 		if err == nil {
 			hooks[i] = tx.hooks
@@ -225,26 +256,31 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 }
 
 // runOne runs one request inside a savepoint, so that its failure undoes only its own writes.
-func (s *Store) runOne(r *writeReq, tx *txn) (err error) {
+// broken reports that the savepoint could not be rolled back or released: the enclosing
+// transaction is no longer intact.
+func (s *Store) runOne(r *writeReq, tx *txn) (err error, broken bool) {
 	if err := r.ctx.Err(); err != nil {
-		return err
+		return err, false
 	}
 	ctx := context.Background()
 	if _, err := s.wq.db.exec(ctx, "SAVEPOINT w"); err != nil {
-		return err
+		return err, true
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in transaction: %v", p)
 		}
 		if err != nil {
-			_, _ = s.wq.db.exec(ctx, "ROLLBACK TO w")
+			if _, rerr := s.wq.db.exec(ctx, "ROLLBACK TO w"); rerr != nil {
+				broken = true
+				return
+			}
 		}
-		if _, rerr := s.wq.db.exec(ctx, "RELEASE w"); rerr != nil && err == nil {
-			err = rerr
+		if _, rerr := s.wq.db.exec(ctx, "RELEASE w"); rerr != nil {
+			broken, err = true, rerr
 		}
 	}()
-	return r.fn(tx)
+	return r.fn(tx), false
 }
 
 // txn is the wardline.Tx handed to Update functions.
@@ -302,8 +338,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Checkpoint copies the WAL into the database and truncates it, so that erased content does not
 // linger in the WAL file (used after crypto-shredding).
 func (s *Store) Checkpoint(ctx context.Context) error {
-	_, err := s.rdb.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	var busy, logFrames, checkpointed int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &checkpointed); err != nil {
+		return err
+	}
+	if busy != 0 || logFrames != checkpointed {
+		return fmt.Errorf("wal checkpoint incomplete: busy=%d, %d of %d frames copied", busy, checkpointed, logFrames)
+	}
+	return nil
 }
 
 // stmtCache prepares each query once per connection (or pool) and reuses it: parsing SQL is a
@@ -312,8 +354,9 @@ type stmtCache struct {
 	db interface {
 		PrepareContext(context.Context, string) (*sql.Stmt, error)
 	}
-	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt
+	mu     sync.RWMutex
+	stmts  map[string]*sql.Stmt
+	detach bool // run statements without the caller's cancellation
 }
 
 func newStmtCache(db interface {
@@ -323,6 +366,9 @@ func newStmtCache(db interface {
 }
 
 func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	c.mu.RLock()
 	st := c.stmts[query]
 	c.mu.RUnlock()
@@ -347,6 +393,9 @@ func (c *stmtCache) exec(ctx context.Context, query string, args ...any) (sql.Re
 	if err != nil {
 		return nil, err
 	}
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	return st.ExecContext(ctx, args...)
 }
 
@@ -354,6 +403,9 @@ func (c *stmtCache) query(ctx context.Context, query string, args ...any) (*sql.
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
 	}
 	return st.QueryContext(ctx, args...)
 }
@@ -375,6 +427,9 @@ func (c *stmtCache) queryRow(ctx context.Context, query string, args ...any) row
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return row{err: err}
+	}
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
 	}
 	return row{r: st.QueryRowContext(ctx, args...)}
 }

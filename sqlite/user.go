@@ -127,8 +127,8 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 	rows, err := q.db.query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE org_id = ?
 		  AND (? = '' OR status = ?)
-		  AND (? = '%%' OR lower(display_name) LIKE ? ESCAPE '\' OR (? AND lower(email) LIKE ? ESCAPE '\')
-		       OR lower(job_title) LIKE ? ESCAPE '\' OR lower(profession) LIKE ? ESCAPE '\')
+		  AND (? = '%%' OR wl_fold(display_name) LIKE ? ESCAPE '\' OR (? AND wl_fold(email) LIKE ? ESCAPE '\')
+		       OR wl_fold(job_title) LIKE ? ESCAPE '\' OR wl_fold(profession) LIKE ? ESCAPE '\')
 		  AND (? = '' OR display_name > ? OR (display_name = ? AND id > ?))
 		ORDER BY display_name, id LIMIT ?`,
 		f.OrgID, f.Status, f.Status, like, like, f.ByEmail, like, like, like, afterID, afterName, afterName, afterID, limit+1)
@@ -218,7 +218,7 @@ func (q queries) RevokeSession(ctx context.Context, id string, at time.Time) err
 }
 
 func (q queries) RevokeUserSessions(ctx context.Context, userID string, at time.Time) ([]string, error) {
-	rows, err := q.db.query(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id`, micros(at), userID)
+	rows, err := q.db.query(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`, micros(at), userID, micros(at))
 	if err != nil {
 		return nil, err
 	}

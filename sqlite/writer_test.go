@@ -129,21 +129,29 @@ func TestWriter(t *testing.T) {
 		ctx := context.Background()
 		errFail := errors.New("fail on purpose")
 
+		var hooks []string // run one at a time on the writer; read after every Update returned
+		withHook := func(key string, fn func(wardline.Tx) error) func(wardline.Tx) error {
+			return func(tx wardline.Tx) error {
+				tx.AfterCommit(func() { hooks = append(hooks, key) })
+				return fn(tx)
+			}
+		}
+
 		release := holdWriter(t, s)
-		a := enqueue(t, s, ctx, recordFailure("a"))
-		b := enqueue(t, s, ctx, func(tx wardline.Tx) error {
+		a := enqueue(t, s, ctx, withHook("a", recordFailure("a")))
+		b := enqueue(t, s, ctx, withHook("b", func(tx wardline.Tx) error {
 			if err := recordFailure("b")(tx); err != nil {
 				return err
 			}
 			panic("fn panics")
-		})
-		c := enqueue(t, s, ctx, func(tx wardline.Tx) error {
+		}))
+		c := enqueue(t, s, ctx, withHook("c", func(tx wardline.Tx) error {
 			if err := recordFailure("c")(tx); err != nil {
 				return err
 			}
 			return errFail
-		})
-		d := enqueue(t, s, ctx, recordFailure("d"))
+		}))
+		d := enqueue(t, s, ctx, withHook("d", recordFailure("d")))
 		release()
 
 		if err := <-a; err != nil {
@@ -162,6 +170,9 @@ func TestWriter(t *testing.T) {
 			if got := stored(t, s, key); got != want {
 				t.Errorf("write of %s stored: got %v, want %v", key, got, want)
 			}
+		}
+		if want := []string{"a", "d"}; !slices.Equal(hooks, want) {
+			t.Errorf("AfterCommit hooks run: got %v, want %v", hooks, want)
 		}
 		if got, want := sizes.get(), []int{1, 4}; !slices.Equal(got, want) {
 			t.Errorf("batch sizes: got %v, want %v", got, want)
@@ -225,7 +236,7 @@ func TestWriter(t *testing.T) {
 			// A write that takes a second, so that it is cancelled while it runs; any store
 			// write can be, with less luck.
 			_, err := tx.(*txn).db.exec(bctx, `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 100)
-				INSERT INTO login_failures (key, at) SELECT 'b', x + wardline_test_sleep(10) FROM n`)
+				INSERT INTO login_failures (key, at) SELECT 'b', ? + x + wardline_test_sleep(10) FROM n`, storetest.T0.UnixMicro())
 			return err
 		})
 		c := enqueue(t, s, ctx, recordFailure("c"))

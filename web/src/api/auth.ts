@@ -1,0 +1,49 @@
+// Sign-in, second factor, password and the caller's own account (API.md "Authentication").
+import { ApiError, request } from './client';
+import type { LoginOK, MfaMethod, TotpEnrolment, User } from './types';
+
+export function login(email: string, password: string): Promise<LoginOK> {
+  return request<LoginOK>('/auth/login', { method: 'POST', body: { email, password }, anonymous: true });
+}
+
+export function loginTotp(mfaToken: string, code: string): Promise<LoginOK> {
+  return request<LoginOK>('/auth/mfa/totp', { method: 'POST', body: { mfa_token: mfaToken, code }, anonymous: true });
+}
+
+export function logout(): Promise<void> {
+  return request<void>('/auth/logout', { method: 'POST', anonymous: true });
+}
+
+export function getMe(): Promise<User> {
+  return request<User>('/me', { anonymous: true });
+}
+
+export function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  return request<void>('/me/password', {
+    method: 'POST',
+    body: { current_password: currentPassword, new_password: newPassword },
+    // A wrong current password must not look like the session ending.
+    anonymous: true,
+  });
+}
+
+export function startTotp(): Promise<TotpEnrolment> {
+  return request<TotpEnrolment>('/me/totp', { method: 'POST' });
+}
+
+export function confirmTotp(code: string): Promise<{ recovery_codes: string[] }> {
+  return request<{ recovery_codes: string[] }>('/me/totp/confirm', { method: 'POST', body: { code } });
+}
+
+/** What a 401 mfa_required answer to login carries beside the error. */
+export interface MfaChallenge {
+  mfaToken: string;
+  methods: MfaMethod[];
+}
+
+export function mfaChallenge(err: ApiError): MfaChallenge | null {
+  if (err.code !== 'mfa_required') return null;
+  const token = err.body.mfa_token;
+  const methods = Array.isArray(err.body.methods) ? err.body.methods.filter((m): m is MfaMethod => m === 'totp' || m === 'webauthn') : [];
+  return typeof token === 'string' ? { mfaToken: token, methods } : null;
+}

@@ -1,0 +1,40 @@
+// Conversations and their members (API.md "Conversations").
+import { request } from './client';
+import type { Conversation, ConversationKind, Page } from './types';
+
+export function listConversations(cursor?: string): Promise<Page<Conversation>> {
+  return request<Page<Conversation>>('/conversations', { query: { cursor, limit: 200 } });
+}
+
+/** Every conversation of the caller, following next_cursor to the end. */
+export async function listAllConversations(): Promise<Conversation[]> {
+  const all: Conversation[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listConversations(cursor);
+    all.push(...page.items);
+    if (!page.next_cursor) return all;
+    cursor = page.next_cursor;
+  }
+}
+
+export function getConversation(id: string): Promise<Conversation> {
+  return request<Conversation>(`/conversations/${encodeURIComponent(id)}`);
+}
+
+export function createConversation(kind: ConversationKind, title: string, memberIds: string[]): Promise<Conversation> {
+  return request<Conversation>('/conversations', { method: 'POST', body: { kind, title, member_ids: memberIds } });
+}
+
+export function addMember(conversationId: string, userId: string): Promise<void> {
+  return request<void>(`/conversations/${encodeURIComponent(conversationId)}/members`, {
+    method: 'POST',
+    body: { user_id: userId },
+  });
+}
+
+export function removeMember(conversationId: string, userId: string): Promise<void> {
+  return request<void>(`/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`, {
+    method: 'DELETE',
+  });
+}

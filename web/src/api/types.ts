@@ -1,0 +1,116 @@
+// The shapes of API.md, version 1. Field names stay snake_case as on the wire.
+
+export type OrgRole = 'member' | 'admin' | 'auditor';
+export type UserStatus = 'active' | 'suspended' | 'offboarded';
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  org_id: string;
+  job_title: string;
+  profession: string;
+  registration: string;
+  org_role: OrgRole;
+  status: UserStatus;
+}
+
+export interface LoginOK {
+  token?: string; // absent for browsers (cookie sessions); the app never reads it
+  expires_at: string;
+  user: User;
+  password_change_required?: boolean;
+  mfa_enrollment_required?: boolean;
+}
+
+export type MfaMethod = 'totp' | 'webauthn';
+
+export type ConversationKind = 'direct' | 'group' | 'channel';
+export type MemberRole = 'owner' | 'member';
+
+export interface Member {
+  user_id: string;
+  role: MemberRole;
+  joined_at: string;
+}
+
+export interface Conversation {
+  id: string;
+  kind: ConversationKind | string; // later kinds (e.g. "role") must not break the list
+  title: string;
+  created_at: string;
+  created_by: string;
+  members: Member[];
+  last_seq: number;
+  unread_count: number;
+  patient_id: string | null;
+}
+
+export type Priority = 'routine' | 'urgent' | 'emergency';
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  client_id: string;
+  body: string;
+  priority: Priority;
+  requires_ack: boolean;
+  created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+}
+
+export interface MessagePage {
+  items: Message[];
+  has_more: boolean;
+}
+
+export interface Receipt {
+  user_id: string;
+  delivered_at: string | null;
+  read_at: string | null;
+  acked_at: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface DirectoryPerson {
+  kind: 'user';
+  id: string;
+  display_name: string;
+  job_title: string;
+  profession: string;
+}
+
+// Roles arrive in the directory once they exist; the app lists them but does not act on them yet.
+export interface DirectoryRole {
+  kind: 'role';
+  id: string;
+  name: string;
+}
+
+export type DirectoryEntry = DirectoryPerson | DirectoryRole;
+
+export interface NewStaff {
+  email: string;
+  display_name: string;
+  job_title: string;
+  profession: string;
+  registration: string;
+  org_role: OrgRole;
+}
+
+export interface CreatedStaff {
+  user: User;
+  initial_password: string;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_url: string;
+}

@@ -1,0 +1,40 @@
+// One conversation in the list: title, kind, last activity, unread count, urgent marker.
+import type { Conversation } from '../../api/types';
+import { Time } from '../../components/Time';
+import { Link } from '../../router';
+import type { ChatState } from '../../state/chat';
+import { conversationTitle, hasUnacknowledgedUrgent, lastActivity } from '../../state/selectors';
+
+const KIND_LABELS: Record<string, string> = { direct: 'Direct', group: 'Group', channel: 'Channel' };
+
+export function ConversationRow({ chat, conversation }: { chat: ChatState; conversation: Conversation }) {
+  const title = conversationTitle(chat, conversation);
+  const urgent = hasUnacknowledgedUrgent(chat, conversation.id);
+  const unread = conversation.unread_count;
+  return (
+    <li className={`app-conversation${unread > 0 ? ' app-conversation--unread' : ''}`}>
+      <Link className="app-conversation__link" href={`/conversations/${encodeURIComponent(conversation.id)}`}>
+        <span className="app-conversation__title">{title}</span>
+        <span className="app-conversation__meta">
+          <strong className="nhsuk-tag nhsuk-tag--grey app-tag-small">{KIND_LABELS[conversation.kind] ?? conversation.kind}</strong>
+          {urgent && (
+            <strong className={`nhsuk-tag app-tag-small ${urgent === 'emergency' ? 'nhsuk-tag--red' : 'nhsuk-tag--orange'}`}>
+              {urgent === 'emergency' ? 'Emergency' : 'Urgent'}
+              <span className="nhsuk-u-visually-hidden">: awaiting your acknowledgement</span>
+            </strong>
+          )}
+          <span className="app-conversation__time">
+            <span className="nhsuk-u-visually-hidden">Last activity </span>
+            <Time iso={lastActivity(chat, conversation)} />
+          </span>
+        </span>
+        {unread > 0 && (
+          <span className="app-unread">
+            {unread}
+            <span className="nhsuk-u-visually-hidden"> unread {unread === 1 ? 'message' : 'messages'}</span>
+          </span>
+        )}
+      </Link>
+    </li>
+  );
+}

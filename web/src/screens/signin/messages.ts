@@ -1,0 +1,48 @@
+// What to tell a person whose sign-in did not work. Says nothing about whether an account exists.
+import type { ApiError } from '../../api/client';
+
+function minutes(seconds: number | null, fallback: number): number {
+  return seconds !== null && seconds > 0 ? Math.max(1, Math.ceil(seconds / 60)) : fallback;
+}
+
+export function signInErrorText(err: ApiError): string {
+  switch (err.code) {
+    case 'unauthenticated':
+      return 'The email address or password is not correct';
+    case 'forbidden':
+      return 'Your account is suspended. Contact your organisation’s Wardline administrator';
+    case 'locked':
+      return `This account is locked after too many failed attempts to sign in. Try again in ${minutes(err.retryAfter, 15)} minutes, or ask your administrator to reset your password`;
+    case 'rate_limited':
+      return `There have been too many attempts to sign in from this network. Wait ${minutes(err.retryAfter, 15)} minutes and try again`;
+    case 'invalid':
+      return err.message;
+    case 'network':
+      return 'Wardline could not be reached. Check your connection and try again';
+    default:
+      return 'Sorry, there is a problem with the service. Try again later';
+  }
+}
+
+export function totpErrorText(err: ApiError): string {
+  switch (err.code) {
+    case 'unauthenticated':
+    case 'invalid':
+      return 'The security code is not correct or has expired. Enter the current code from your authenticator app';
+    case 'locked':
+    case 'rate_limited':
+    case 'forbidden':
+    case 'network':
+      return signInErrorText(err);
+    default:
+      return 'Sorry, there is a problem with the service. Try again later';
+  }
+}
+
+/** Notices for the sign-in screen after a session ended, keyed by the ?ended= reason. */
+export const endedNotices: Record<string, string> = {
+  revoked: 'You have been signed out because your session was ended. Wardline has cleared what it held on this device.',
+  expired: 'Your session has ended. Sign in again to continue.',
+  'signed-out': 'You have signed out.',
+  restricted: 'Sign in again to finish setting up your account.',
+};

@@ -1,0 +1,289 @@
+// One signed-in session: the in-memory store, the event stream, and the actions screens take.
+// Stopping it drops everything it held.
+
+import { getMe } from '../api/auth';
+import { isApiError } from '../api/client';
+import * as convApi from '../api/conversations';
+import { searchDirectory } from '../api/directory';
+import type { AnyServerEvent, ServerEvent } from '../api/events';
+import { EventStream, type StreamOptions } from '../api/eventStream';
+import * as msgApi from '../api/messages';
+import type { Conversation, ConversationKind, DirectoryPerson, Message, Priority, User } from '../api/types';
+import { newClientId } from './ids';
+import { conversationTitle, personName, ticksFor } from './selectors';
+import { ChatStore } from './store';
+
+export type EndReason = 'revoked' | 'expired' | 'signed-out';
+
+const HISTORY_PAGE = 50;
+const RECEIPT_FETCHES = 20;
+const DIRECTORY_PAGES = 25;
+const DIRECTORY_RESCAN_MS = 60_000;
+
+export class Session {
+  readonly store = new ChatStore();
+  readonly stream: EventStream;
+  private lastScan = 0;
+  private scanning: Promise<void> | null = null;
+  private readonly markedRead: Record<string, number> = {};
+  private readonly fetchingConversation = new Set<string>();
+  private wasOnline = false;
+
+  constructor(
+    readonly me: User,
+    private readonly ended: (reason: EndReason) => void,
+    streamOptions: StreamOptions = {},
+  ) {
+    this.store.dispatch({ type: 'signedIn', me });
+    this.stream = new EventStream(
+      {
+        messages: (source, messages) => this.onMessages(messages, source !== 'history'),
+        event: (e) => this.onEvent(e),
+        revoked: () => this.ended('revoked'),
+        status: (status) => {
+          this.store.dispatch({ type: 'connection', status });
+          if (status === 'online' && this.wasOnline) void this.catchUp().catch(() => undefined);
+          if (status === 'online') this.wasOnline = true;
+        },
+        sessionAlive: async () => {
+          try {
+            await getMe();
+            return true;
+          } catch (e) {
+            if (isApiError(e, 'unauthenticated')) {
+              this.ended('expired');
+              return false;
+            }
+            throw e;
+          }
+        },
+      },
+      streamOptions,
+    );
+  }
+
+  /** Loads the conversation list and opens the event stream. Throws ApiError (403 for a restricted session). */
+  async start(): Promise<void> {
+    const items = await convApi.listAllConversations();
+    for (const c of items) this.stream.know(c.id, c.last_seq);
+    this.store.dispatch({ type: 'conversations', items });
+    void this.ensurePeople(items.flatMap((c) => c.members.map((m) => m.user_id))).catch(() => undefined);
+    this.stream.start();
+  }
+
+  // After a reconnect: the stream replayed new messages, but not edits, deletions, receipts or
+  // membership changes made meanwhile, so the list and the open conversation are fetched again.
+  private async catchUp(): Promise<void> {
+    const items = await convApi.listAllConversations();
+    for (const c of items) this.stream.know(c.id, c.last_seq);
+    this.store.dispatch({ type: 'conversations', items });
+    const viewing = this.store.getState().viewing;
+    if (viewing) await this.open(viewing);
+  }
+
+  stop(): void {
+    this.stream.stop();
+    this.store.dispatch({ type: 'reset' });
+  }
+
+  private onMessages(messages: Message[], live: boolean): void {
+    this.store.dispatch({ type: 'messages', messages, live });
+    if (live) this.announce(messages);
+    const known = this.store.getState().conversations;
+    for (const id of new Set(messages.map((m) => m.conversation_id))) {
+      if (!known[id]) void this.refreshConversation(id).catch(() => undefined);
+    }
+  }
+
+  // Tells screen reader users about new messages in other conversations: who and where, never what.
+  private announce(messages: Message[]): void {
+    const s = this.store.getState();
+    const news = messages.filter((m) => m.sender_id !== this.me.id && m.conversation_id !== s.viewing && !m.deleted);
+    const last = news[news.length - 1];
+    if (!last) return;
+    const conv = s.conversations[last.conversation_id];
+    const where = conv ? ` in ${conversationTitle(s, conv)}` : '';
+    const urgency = last.priority === 'routine' ? 'New message' : `New ${last.priority} message`;
+    this.store.dispatch({ type: 'announce', text: `${urgency} from ${personName(s, last.sender_id)}${where}` });
+  }
+
+  private onEvent(e: AnyServerEvent): void {
+    const ev = e as ServerEvent;
+    switch (ev.type) {
+      case 'message.updated':
+        this.store.dispatch({ type: 'messageUpdated', message: ev.message });
+        break;
+      case 'receipt':
+        this.store.dispatch({
+          type: 'receipt',
+          conversationId: ev.conversation_id,
+          messageId: ev.message_id,
+          seq: ev.seq,
+          userId: ev.user_id,
+          kind: ev.kind,
+          at: ev.at,
+        });
+        break;
+      case 'conversation.updated':
+        this.store.dispatch({ type: 'conversation', conversation: ev.conversation });
+        void this.ensurePeople(ev.conversation.members.map((m) => m.user_id)).catch(() => undefined);
+        break;
+      default:
+        break; // later event types (escalation, ...) get their handlers with their screens
+    }
+  }
+
+  async refreshConversation(id: string): Promise<Conversation | null> {
+    if (this.fetchingConversation.has(id)) return null;
+    this.fetchingConversation.add(id);
+    try {
+      const c = await convApi.getConversation(id);
+      this.stream.know(c.id, c.last_seq);
+      this.store.dispatch({ type: 'conversation', conversation: c });
+      void this.ensurePeople(c.members.map((m) => m.user_id)).catch(() => undefined);
+      return c;
+    } finally {
+      this.fetchingConversation.delete(id);
+    }
+  }
+
+  /** Finds names for user ids through the directory. Unknown ids after a full scan are former staff. */
+  async ensurePeople(ids: string[]): Promise<void> {
+    const missing = () => ids.filter((id) => !this.store.getState().people[id]);
+    if (missing().length === 0) return;
+    if (this.scanning) return this.scanning;
+    if (Date.now() - this.lastScan < DIRECTORY_RESCAN_MS) return;
+    this.scanning = (async () => {
+      let cursor: string | undefined;
+      for (let i = 0; i < DIRECTORY_PAGES && missing().length > 0; i++) {
+        const page = await searchDirectory('', cursor, 200);
+        const people = page.items.filter((p): p is DirectoryPerson => p.kind === 'user');
+        this.store.dispatch({ type: 'people', people });
+        if (!page.next_cursor) break;
+        cursor = page.next_cursor;
+      }
+    })().finally(() => {
+      this.lastScan = Date.now();
+      this.scanning = null;
+    });
+    return this.scanning;
+  }
+
+  rememberPeople(people: DirectoryPerson[]): void {
+    this.store.dispatch({ type: 'people', people });
+  }
+
+  /** Opening a conversation: fresh metadata, the latest page of history, and receipts for ticks. */
+  async open(id: string): Promise<void> {
+    await this.refreshConversation(id);
+    const page = await msgApi.getHistory(id, { limit: HISTORY_PAGE });
+    this.store.dispatch({ type: 'history', conversationId: id, messages: page.items, hasMore: page.has_more, latest: true });
+    await this.loadReceipts(page.items);
+  }
+
+  async loadOlder(id: string): Promise<void> {
+    const w = this.store.getState().windows[id];
+    const oldest = w?.seqs[0];
+    if (oldest === undefined || oldest <= 1) return;
+    const page = await msgApi.getHistory(id, { beforeSeq: oldest, limit: HISTORY_PAGE });
+    this.store.dispatch({ type: 'history', conversationId: id, messages: page.items, hasMore: page.has_more, latest: false });
+    await this.loadReceipts(page.items);
+  }
+
+  // Receipts give delivered/read watermarks and acknowledgements. Read and delivered only move
+  // forward, so my messages are asked about newest first until one is read by everyone (everything
+  // older is then read too); messages that need an acknowledgement are asked about each.
+  private async loadReceipts(messages: Message[]): Promise<void> {
+    const me = this.me.id;
+    const fetchFor = async (m: Message) => {
+      try {
+        const r = await msgApi.getReceipts(m.conversation_id, m.id);
+        this.store.dispatch({ type: 'receipts', message: m, items: r.items });
+      } catch (e) {
+        if (!isApiError(e, 'not_found')) throw e;
+      }
+    };
+    const done = new Set<Message>();
+    const mine = messages.filter((m) => m.sender_id === me && !m.deleted).reverse();
+    for (const m of mine.slice(0, RECEIPT_FETCHES)) {
+      const conv = this.store.getState().conversations[m.conversation_id];
+      const ticks = conv ? ticksFor(this.store.getState(), conv, m) : null;
+      if (ticks?.level === 2 && !m.requires_ack) break;
+      await fetchFor(m);
+      done.add(m);
+    }
+    const wanted = messages.filter((m) => m.requires_ack && !m.deleted && !done.has(m)).slice(-RECEIPT_FETCHES);
+    for (const m of wanted) await fetchFor(m);
+  }
+
+  async send(conversationId: string, body: string, priority: Priority, requiresAck: boolean, clientId = newClientId()): Promise<void> {
+    const pending = { client_id: clientId, body, priority, requires_ack: requiresAck, failed: false };
+    this.store.dispatch({ type: 'pending', conversationId, pending });
+    try {
+      const m = await msgApi.sendMessage(conversationId, { client_id: clientId, body, priority, requires_ack: requiresAck });
+      this.store.dispatch({ type: 'messages', messages: [m], live: false });
+      this.store.dispatch({ type: 'pendingDone', conversationId, clientId });
+    } catch (e) {
+      this.store.dispatch({ type: 'pending', conversationId, pending: { ...pending, failed: true } });
+      throw e;
+    }
+  }
+
+  discardPending(conversationId: string, clientId: string): void {
+    this.store.dispatch({ type: 'pendingDone', conversationId, clientId });
+  }
+
+  async edit(m: Message, body: string): Promise<void> {
+    const updated = await msgApi.editMessage(m.conversation_id, m.id, body);
+    this.store.dispatch({ type: 'messageUpdated', message: updated ?? { ...m, body } });
+  }
+
+  async remove(m: Message): Promise<void> {
+    await msgApi.deleteMessage(m.conversation_id, m.id);
+    this.store.dispatch({ type: 'messageUpdated', message: { ...m, body: '', deleted: true } });
+  }
+
+  async acknowledge(m: Message): Promise<void> {
+    await msgApi.acknowledge(m.conversation_id, m.id);
+    this.store.dispatch({
+      type: 'receipt',
+      conversationId: m.conversation_id,
+      messageId: m.id,
+      seq: m.seq,
+      userId: this.me.id,
+      kind: 'acked',
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** Marks everything up to seq read, once per seq. */
+  async markRead(conversationId: string, seq: number): Promise<void> {
+    if ((this.markedRead[conversationId] ?? 0) >= seq) return;
+    this.markedRead[conversationId] = seq;
+    this.store.dispatch({ type: 'markedRead', conversationId, seq });
+    await msgApi.markRead(conversationId, seq);
+  }
+
+  async createConversation(kind: ConversationKind, title: string, memberIds: string[]): Promise<Conversation> {
+    const c = await convApi.createConversation(kind, title, memberIds);
+    this.stream.know(c.id, c.last_seq);
+    this.store.dispatch({ type: 'conversation', conversation: c });
+    return c;
+  }
+
+  async addMember(conversationId: string, userId: string): Promise<void> {
+    await convApi.addMember(conversationId, userId);
+    await this.refreshConversation(conversationId);
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await convApi.removeMember(conversationId, userId);
+    const known = this.store.getState().conversations[conversationId];
+    if (userId === this.me.id) {
+      // Leaving: it disappears from the list (a conversation without me is dropped).
+      if (known) this.store.dispatch({ type: 'conversation', conversation: { ...known, members: [] } });
+      return;
+    }
+    await this.refreshConversation(conversationId);
+  }
+}

@@ -1,0 +1,153 @@
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../src/App';
+import { onSessionEnded } from '../src/api/client';
+import { setReloadForTests } from '../src/state/wipe';
+import { FakeWebSocket, apiError, mockApi, user } from './fakeServer';
+
+beforeEach(() => {
+  FakeWebSocket.reset();
+  vi.stubGlobal('WebSocket', FakeWebSocket);
+  window.history.replaceState(null, '', '/');
+  setReloadForTests(vi.fn());
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  onSessionEnded(null);
+});
+
+const signedOut = { 'GET /api/v1/me': apiError(401, 'unauthenticated') };
+
+async function signIn(email = 'ada@example.nhs.uk', password = 'Temp-pass-123') {
+  const u = userEvent.setup();
+  await screen.findByRole('heading', { name: 'Sign in to Wardline' });
+  await u.type(screen.getByLabelText('Email address'), email);
+  await u.type(screen.getByLabelText('Password'), password);
+  await u.click(screen.getByRole('button', { name: 'Sign in' }));
+  return u;
+}
+
+function errorSummary() {
+  return screen.getByRole('heading', { name: 'There is a problem' }).closest('.nhsuk-error-summary') as HTMLElement;
+}
+
+describe('sign-in', () => {
+  it('asks for the email and password before calling the server', async () => {
+    const { calls } = mockApi(signedOut);
+    render(<App />);
+    const u = userEvent.setup();
+    await u.click(await screen.findByRole('button', { name: 'Sign in' }));
+    const summary = errorSummary();
+    expect(within(summary).getByRole('link', { name: 'Enter your email address' })).toHaveAttribute('href', '#email');
+    expect(within(summary).getByRole('link', { name: 'Enter your password' })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === '/api/v1/auth/login')).toHaveLength(0);
+  });
+
+  it('signs in with the CSRF header so the token stays in the cookie', async () => {
+    const me = user();
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } },
+      'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
+    });
+    render(<App />);
+    await signIn();
+    expect(await screen.findByRole('heading', { name: 'Conversations' })).toBeInTheDocument();
+    const login = calls.find((c) => c.path === '/api/v1/auth/login')!;
+    expect(login.headers['X-Wardline-CSRF']).toBe('1');
+    expect(login.body).toEqual({ email: 'ada@example.nhs.uk', password: 'Temp-pass-123' });
+    expect(FakeWebSocket.latest().url).toBe('ws://localhost:3000/api/v1/events');
+    expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
+  });
+
+  it('makes a person with a temporary password choose a new one, then sign in again', async () => {
+    const me = user();
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me, password_change_required: true } },
+      'POST /api/v1/me/password': { status: 204 },
+      'POST /api/v1/auth/logout': { status: 204 },
+    });
+    render(<App />);
+    const u = await signIn('ada@example.nhs.uk', 'Temp-pass-123');
+    expect(await screen.findByRole('heading', { name: 'Create a new password' })).toBeInTheDocument();
+    expect(screen.queryByLabelText('Current password')).not.toBeInTheDocument();
+
+    await u.type(screen.getByLabelText('New password'), 'correct horse battery staple');
+    await u.type(screen.getByLabelText('Confirm new password'), 'correct horse battery stapel');
+    await u.click(screen.getByRole('button', { name: 'Save new password' }));
+    expect(within(errorSummary()).getByText('The passwords do not match')).toBeInTheDocument();
+    expect(calls.some((c) => c.path === '/api/v1/me/password')).toBe(false);
+
+    await u.clear(screen.getByLabelText('Confirm new password'));
+    await u.type(screen.getByLabelText('Confirm new password'), 'correct horse battery staple');
+    await u.click(screen.getByRole('button', { name: 'Save new password' }));
+
+    expect(await screen.findByRole('heading', { name: 'Sign in to Wardline' })).toBeInTheDocument();
+    expect(screen.getByText('Your password has been changed. Sign in with your new password.')).toBeInTheDocument();
+    const change = calls.find((c) => c.path === '/api/v1/me/password')!;
+    expect(change.body).toEqual({ current_password: 'Temp-pass-123', new_password: 'correct horse battery staple' });
+    expect(change.headers['X-Wardline-CSRF']).toBe('1');
+    expect(calls.some((c) => c.path === '/api/v1/auth/logout')).toBe(true);
+    expect(calls.some((c) => c.path === '/api/v1/conversations')).toBe(false);
+    expect(screen.getByLabelText('Email address')).toHaveValue('ada@example.nhs.uk');
+  });
+
+  const failures: [string, number, string, RegExp][] = [
+    ['wrong password', 401, 'unauthenticated', /email address or password is not correct/],
+    ['suspended account', 403, 'forbidden', /account is suspended/],
+    ['locked account', 423, 'locked', /locked after too many failed attempts to sign in\. Try again in 15 minutes/],
+    ['too many attempts from this network', 429, 'rate_limited', /too many attempts to sign in from this network/],
+  ];
+  for (const [name, status, code, text] of failures) {
+    it(`explains a ${name} (${status})`, async () => {
+      mockApi({ ...signedOut, 'POST /api/v1/auth/login': apiError(status, code, 'server words') });
+      render(<App />);
+      await signIn();
+      await waitFor(() => expect(within(errorSummary()).getByText(text)).toBeInTheDocument());
+      expect(screen.getByRole('heading', { name: 'Sign in to Wardline' })).toBeInTheDocument();
+    });
+  }
+
+  it('uses Retry-After for the lockout time when the server sends it', async () => {
+    mockApi({ ...signedOut, 'POST /api/v1/auth/login': { ...apiError(423, 'locked'), headers: { 'Retry-After': '300' } } });
+    render(<App />);
+    await signIn();
+    expect(await screen.findByText(/Try again in 5 minutes/)).toBeInTheDocument();
+  });
+
+  it('asks for a security code when the account has a second factor', async () => {
+    const me = user();
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 401, body: { error: { code: 'mfa_required', message: 'x' }, mfa_token: 'mfa-123', methods: ['totp', 'webauthn'] } },
+      'POST /api/v1/auth/mfa/totp': ({ body }) =>
+        (body as { code: string }).code === '123456'
+          ? { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } }
+          : apiError(401, 'unauthenticated'),
+      'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
+    });
+    render(<App />);
+    const u = await signIn();
+    expect(await screen.findByRole('heading', { name: 'Enter your security code' })).toBeInTheDocument();
+    await u.type(screen.getByLabelText('Security code'), '654321');
+    await u.click(screen.getByRole('button', { name: 'Continue' }));
+    await waitFor(() => expect(within(errorSummary()).getByText(/security code is not correct/)).toBeInTheDocument());
+    await u.clear(screen.getByLabelText('Security code'));
+    await u.type(screen.getByLabelText('Security code'), '123456');
+    await u.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { name: 'Conversations' })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === '/api/v1/auth/mfa/totp').map((c) => c.body)).toEqual([
+      { mfa_token: 'mfa-123', code: '654321' },
+      { mfa_token: 'mfa-123', code: '123456' },
+    ]);
+  });
+
+  it('explains why the last session ended', async () => {
+    window.history.replaceState(null, '', '/signin?ended=revoked');
+    mockApi(signedOut);
+    render(<App />);
+    expect(await screen.findByText(/signed out because your session was ended/)).toBeInTheDocument();
+  });
+});
