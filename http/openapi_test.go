@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"wardline"
 	"wardline/app"
@@ -572,11 +572,29 @@ func TestOpenAPIServed(t *testing.T) {
 	if err != nil || mt != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", res.Header.Get("Content-Type"))
 	}
-	onDisk, err := os.ReadFile("openapi.json")
+	if !bytes.Equal(body, OpenAPIDocument()) {
+		t.Errorf("served %d bytes, want the %d bytes of the merged document", len(body), len(OpenAPIDocument()))
+	}
+}
+
+func TestOpenAPIMergeRefusesDuplicates(t *testing.T) {
+	fsys := fstest.MapFS{
+		"openapi/core.json":  {Data: []byte(`{"openapi":"3.1.0","paths":{"/a":{}},"components":{"schemas":{"A":{}}}}`)},
+		"openapi/extra.json": {Data: []byte(`{"paths":{"/b":{}},"components":{"schemas":{"A":{}}}}`)},
+	}
+	if _, err := mergeOpenAPI(fsys); err == nil || !strings.Contains(err.Error(), `"A"`) {
+		t.Fatalf("duplicate schema: got %v", err)
+	}
+	fsys["openapi/extra.json"] = &fstest.MapFile{Data: []byte(`{"paths":{"/b":{"get":{}}},"components":{"schemas":{"B":{}}},"tags":[{"name":"b"}]}`)}
+	b, err := mergeOpenAPI(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(body, onDisk) {
-		t.Errorf("served %d bytes, want the %d bytes of openapi.json", len(body), len(onDisk))
+	var doc struct {
+		Paths      map[string]any            `json:"paths"`
+		Components map[string]map[string]any `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Paths) != 2 || len(doc.Components["schemas"]) != 2 {
+		t.Fatalf("merged: %s (%v)", b, err)
 	}
 }

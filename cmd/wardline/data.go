@@ -9,12 +9,11 @@ import (
 
 	"wardline"
 	"wardline/keyring"
-	"wardline/sqlite"
 )
 
 // data is an opened store with its keyring.
 type data struct {
-	store *sqlite.Store
+	store wardline.Store
 	keys  *keyring.Keyring
 }
 
@@ -25,7 +24,7 @@ func openData(ctx context.Context, cfg *Config, log *slog.Logger, clock wardline
 	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	store, err := sqlite.Open(ctx, cfg.databasePath())
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +36,7 @@ func openData(ctx context.Context, cfg *Config, log *slog.Logger, clock wardline
 	return &data{store: store, keys: keys}, nil
 }
 
-func loadKeyring(ctx context.Context, cfg *Config, store *sqlite.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.Keyring, error) {
+func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.Keyring, error) {
 	path := cfg.masterKeyPath()
 	orgs, err := store.CountOrgs(ctx)
 	if err != nil {
@@ -67,7 +66,7 @@ func loadKeyring(ctx context.Context, cfg *Config, store *sqlite.Store, log *slo
 
 // checkMasterKey proves at start-up that the master key opens every organisation's key: a wrong
 // key fails here, loudly, not on first use.
-func checkMasterKey(ctx context.Context, store *sqlite.Store, keys *keyring.Keyring) error {
+func checkMasterKey(ctx context.Context, store wardline.Store, keys *keyring.Keyring) error {
 	orgs, err := store.OrgIDs(ctx)
 	if err != nil {
 		return err

@@ -20,9 +20,7 @@ import (
 	"wardline"
 	"wardline/app"
 	whttp "wardline/http"
-	"wardline/inmem"
 	"wardline/keyring"
-	"wardline/sqlite"
 	"wardline/web"
 )
 
@@ -41,7 +39,7 @@ type Main struct {
 	Clock wardline.Clock
 
 	Log    *slog.Logger
-	Store  *sqlite.Store
+	Store  wardline.Store
 	Bus    wardline.EventBus
 	Keys   *keyring.Keyring
 	App    *app.App
@@ -108,7 +106,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store, m.Keys = d.store, d.keys
-	m.Bus = inmem.NewBus()
+	if m.Bus, err = openBus(ctx, &m.Config); err != nil {
+		return err
+	}
 	m.App = app.New(m.Store, m.Bus, m.Keys, m.Clock, m.Log, m.AppConfig)
 
 	if m.Config.Demo {
