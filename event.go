@@ -30,6 +30,7 @@ type Event struct {
 	Message      *Message      `json:"message,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Conversation *Conversation `json:"conversation,omitempty"`
+	Alert        *Alert        `json:"alert,omitempty"`
 
 	// wire caches the JSON sent to clients, so that a message is encoded once however many
 	// members receive it.
@@ -56,6 +57,11 @@ func (e *Event) ClientFrame() ([]byte, error) {
 			Type string `json:"type"`
 			*Receipt
 		}{e.Type, r})
+	case EventAlert:
+		return json.Marshal(struct {
+			Type  string `json:"type"`
+			Alert *Alert `json:"alert"`
+		}{e.Type, e.Alert})
 	case EventConversationUpdated:
 		return json.Marshal(struct {
 			Type         string        `json:"type"`

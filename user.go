@@ -41,6 +41,9 @@ type OrgPolicy struct {
 	LoginWindowMinutes     int  `json:"login_window_minutes"`     // the window both counts cover
 	LoginLockMinutes       int  `json:"login_lock_minutes"`       // how long the lock lasts
 	MFARequired            bool `json:"mfa_required"`
+
+	// Alerts are the organisation's anomaly-alert thresholds (the audit feature).
+	Alerts AlertPolicy `json:"alerts"`
 }
 
 // DefaultPolicy is what API.md promises when an organisation sets nothing: the limits there are
@@ -70,6 +73,7 @@ func (p OrgPolicy) Normalize() OrgPolicy {
 	p.LoginAddrFailures = capAt(p.LoginAddrFailures, d.LoginAddrFailures)
 	p.LoginWindowMinutes = capAt(p.LoginWindowMinutes, d.LoginWindowMinutes)
 	p.LoginLockMinutes = capAt(p.LoginLockMinutes, d.LoginLockMinutes)
+	p.Alerts = p.Alerts.Normalize()
 	return p
 }
 
