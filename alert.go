@@ -33,6 +33,7 @@ type Alert struct {
 	At        time.Time `json:"at"`
 	UserID    string    `json:"user_id"`     // whom it concerns; "" for an address
 	Addr      string    `json:"source_addr"` // the source address, where it matters
+	TargetID  string    `json:"target_id"`   // the patient read, the device fingerprint; or ""
 	Count     int       `json:"count"`       // what was counted in the window
 	Threshold int       `json:"threshold"`   // the organisation's threshold it reached
 	AuditSeq  int64     `json:"audit_seq"`   // the entry that raised it

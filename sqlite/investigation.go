@@ -88,11 +88,11 @@ func (q queries) Investigations(ctx context.Context, orgID, cursor string, limit
 	return out, next, nil
 }
 
-const alertColumns = `id, org_id, kind, at, user_id, addr, count, threshold, audit_seq, message`
+const alertColumns = `id, org_id, kind, at, user_id, addr, target_id, count, threshold, audit_seq, message`
 
 func (q queries) InsertAlert(ctx context.Context, a *wardline.Alert) error {
-	_, err := q.db.exec(ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.OrgID, a.Kind, micros(a.At), a.UserID, a.Addr, a.Count, a.Threshold, a.AuditSeq, a.Message)
+	_, err := q.db.exec(ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.OrgID, a.Kind, micros(a.At), a.UserID, a.Addr, a.TargetID, a.Count, a.Threshold, a.AuditSeq, a.Message)
 	return err
 }
 
@@ -122,7 +122,7 @@ func (q queries) Alerts(ctx context.Context, f wardline.AlertFilter) ([]*wardlin
 	for rows.Next() {
 		var a wardline.Alert
 		var at int64
-		if err := rows.Scan(&a.ID, &a.OrgID, &a.Kind, &at, &a.UserID, &a.Addr, &a.Count, &a.Threshold, &a.AuditSeq, &a.Message); err != nil {
+		if err := rows.Scan(&a.ID, &a.OrgID, &a.Kind, &at, &a.UserID, &a.Addr, &a.TargetID, &a.Count, &a.Threshold, &a.AuditSeq, &a.Message); err != nil {
 			return nil, "", err
 		}
 		a.At = fromMicros(at)

@@ -51,6 +51,7 @@ CREATE TABLE alerts (
 	at          INTEGER NOT NULL,
 	user_id     TEXT NOT NULL,
 	addr        TEXT NOT NULL,
+	target_id   TEXT NOT NULL,
 	count       INTEGER NOT NULL,
 	threshold   INTEGER NOT NULL,
 	audit_seq   INTEGER NOT NULL,
