@@ -108,17 +108,18 @@ func (s *Store) syncAuditLog(ctx context.Context) error {
 	return nil
 }
 
-// checkAuditLog refuses a database whose log holds entries beyond its tree: they were written
-// by something other than Wardline, and appending after them would fail on every request. A log
-// that ends before its tree (a truncated tail) is left for `wardline audit verify` to name; new
-// entries then continue after the gap, which keeps the damage visible.
-func checkAuditLog(ctx context.Context, db *sql.DB) error {
+// CheckAuditLog reports a database whose log holds entries beyond its tree: they were written
+// by something other than Wardline, and appending after them would fail on every request, so a
+// server refuses to start on it. A log that ends before its tree (a truncated tail) is left for
+// `wardline audit verify` to name; new entries then continue after the gap, which keeps the
+// damage visible.
+func (s *Store) CheckAuditLog(ctx context.Context) error {
 	var size int64
 	var maxSeq sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT size FROM audit_tree WHERE id = 1`).Scan(&size); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT size FROM audit_tree WHERE id = 1`).Scan(&size); err != nil {
 		return fmt.Errorf("read audit tree state: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT MAX(seq) FROM audit_events`).Scan(&maxSeq); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(seq) FROM audit_events`).Scan(&maxSeq); err != nil {
 		return err
 	}
 	if maxSeq.Int64 > size {

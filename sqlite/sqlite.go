@@ -104,10 +104,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wdb.Close()
 		return nil, err
 	}
-	if err := checkAuditLog(ctx, wdb); err != nil {
-		wdb.Close()
-		return nil, err
-	}
 	wconn, err := wdb.Conn(ctx)
 	if err != nil {
 		wdb.Close()

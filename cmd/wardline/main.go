@@ -22,6 +22,7 @@ Usage:
   wardline admin bootstrap --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline admin create-org --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline keys rotate --data-dir DIR
+  wardline audit verify --data-dir DIR [--audit-witness-file F]
   wardline version
 
 Run "wardline COMMAND -h" for the flags of a command.
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wardline", wardline.Version)
 		return nil
