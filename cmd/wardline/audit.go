@@ -102,8 +102,8 @@ func verifyAudit(ctx context.Context, cfg *Config, stderr io.Writer) (audit.Resu
 	} else if err != nil {
 		return res, err
 	}
-	// Checkpoints from after the state was read (a running server) are left for the next run.
-	cps = dropBeyond(cps, size)
+	// Every checkpoint was read before the tree state, and a checkpoint is signed over a tree
+	// already committed: one larger than the state means the log was cut back.
 
 	it := &storeEntries{ctx: ctx, store: store, limit: size}
 	res, err = audit.Verify(ctx, it, cps, pub)
@@ -133,16 +133,6 @@ func verifyAudit(ctx context.Context, cfg *Config, stderr io.Writer) (audit.Resu
 		}
 	}
 	return res, nil
-}
-
-func dropBeyond(cps []*audit.Checkpoint, size int64) []*audit.Checkpoint {
-	out := cps[:0]
-	for _, c := range cps {
-		if c.Size <= uint64(size) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // storeEntries feeds audit.Verify from the store a page at a time, stopping at limit (the size
