@@ -75,11 +75,14 @@ func (s *AuditService) InclusionProof(ctx context.Context, seq, size int64) (*wa
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	if seq < 1 || size < 0 {
+		return nil, nil, nil, nil, errInvalid("seq must be at least 1")
+	}
 	events, err := s.store.AuditEvents(ctx, wardline.AuditFilter{OrgID: a.User.OrgID, AfterSeq: seq - 1, BeforeSeq: seq + 1, Limit: 1})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if seq < 1 || len(events) == 0 {
+	if len(events) == 0 {
 		return nil, nil, nil, nil, wardline.Errorf(wardline.ENOTFOUND, "no such entry in your organisation's log")
 	}
 	var c *wardline.AuditCheckpoint
