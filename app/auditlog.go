@@ -166,6 +166,11 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (*wardline.AuditCheckpoin
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Making the signing key writes an entry of its own: make it before reading the tree, so
+	// that the first checkpoint covers that entry too.
+	if _, err := c.d.auditKeys.CheckpointPublicKey(ctx, true); err != nil {
+		return nil, err
+	}
 	now := c.d.now()
 	size, state, err := c.d.store.AuditTreeState(ctx)
 	if err != nil {
