@@ -59,8 +59,8 @@ type deps struct {
 	log    *slog.Logger
 	config Config
 
-	auditKeys AuditKeys         // nil when the keyring cannot sign (checkpoints are then off)
-	nodes     *audit.NodeCache  // for inclusion and consistency proofs
+	auditKeys AuditKeys        // nil when the keyring cannot sign (checkpoints are then off)
+	nodes     *audit.NodeCache // for inclusion and consistency proofs
 }
 
 // New builds the services. Call Close to flush pending delivered receipts.

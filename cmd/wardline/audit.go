@@ -139,13 +139,13 @@ func verifyAudit(ctx context.Context, cfg *Config, stderr io.Writer) (audit.Resu
 // of the tree when verification began). It reads one entry past the limit, if there is one, so
 // that an entry stored out of place at the end is still seen.
 type storeEntries struct {
-	ctx   context.Context
-	store wardline.Store
+	ctx    context.Context
+	store  wardline.Store
 	limit  int64
 	after  int64
 	beyond int64 // the first seq found past limit, if any
-	page  []*wardline.AuditEntry
-	done  bool
+	page   []*wardline.AuditEntry
+	done   bool
 }
 
 func (it *storeEntries) Next() (audit.Entry, error) {
