@@ -171,7 +171,7 @@ func (s *AuthService) startSession(ctx context.Context, user *wardline.User, pol
 	if actor != nil {
 		sess.Addr, sess.Device = actor.Addr, truncate(actor.Device, 200)
 	}
-	sess.Name = deviceName(ctx, sess.Device)
+	sess.Name = deviceName(sess.Device)
 	emailKey := failureKey("email", user.Email)
 	ev := s.auditEvent(ctx, wardline.ActionLoginSucceeded, "session", sess.ID)
 	ev.OrgID, ev.ActorID, ev.SessionID = user.OrgID, user.ID, sess.ID

@@ -366,18 +366,8 @@ func (d *deps) sealRecoveryHashes(ctx context.Context, m *wardline.UserMFA, hash
 
 // Device names.
 
-type deviceNameKey struct{}
-
-// WithDeviceName carries the name a person gave the device they sign in on.
-func WithDeviceName(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, deviceNameKey{}, strings.TrimSpace(name))
-}
-
-// deviceName is the name given at sign-in, or one made from the user agent ("Chrome on Android").
-func deviceName(ctx context.Context, ua string) string {
-	if n, _ := ctx.Value(deviceNameKey{}).(string); n != "" {
-		return truncate(n, 100)
-	}
+// deviceName names a device from its user agent ("Chrome on Android"), for lists of sessions.
+func deviceName(ua string) string {
 	browser := ""
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},

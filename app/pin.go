@@ -73,9 +73,6 @@ func (s *AuthService) Lock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Session.Locked() {
-		return nil
-	}
 	m, err := s.store.UserMFA(ctx, a.User.ID)
 	if err != nil && !isNotFound(err) {
 		return err
@@ -90,13 +87,14 @@ func (s *AuthService) Lock(ctx context.Context) error {
 		}
 	}
 	now := s.now()
+	already := false
 	ev := s.auditEvent(ctx, wardline.ActionSessionLocked, "session", a.Session.ID)
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
 		sess, err := tx.Session(ctx, a.Session.ID)
 		if err != nil {
 			return err
 		}
-		if sess.Locked() {
+		if already = sess.Locked(); already {
 			return nil
 		}
 		sess.LockedAt, sess.PINFailures = &now, 0
@@ -108,6 +106,9 @@ func (s *AuthService) Lock(ctx context.Context) error {
 		return err
 	}
 	a.Session.LockedAt = &now
+	if already {
+		return nil
+	}
 	s.publish(ctx, &wardline.Event{Type: wardline.EventSessionLocked, Recipients: []string{a.User.ID}, SessionIDs: []string{a.Session.ID}})
 	return nil
 }

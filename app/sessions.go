@@ -262,29 +262,80 @@ func (s *UserService) Policy(ctx context.Context) (wardline.OrgPolicy, error) {
 	return org.Policy.Normalize(), nil
 }
 
-// SetPolicy replaces the admin's organisation's policy. Limits above the defaults are lowered to
-// them (a policy may tighten, never loosen); the answer is the policy now in force. It applies
-// to sign-ins from now on.
-func (s *UserService) SetPolicy(ctx context.Context, p wardline.OrgPolicy) (wardline.OrgPolicy, error) {
+// UpdatePolicy changes the admin's organisation's policy with change. Limits above the defaults
+// are lowered to them (a policy may tighten, never loosen); the answer is the policy now in
+// force. It applies to sign-ins from now on.
+func (s *UserService) UpdatePolicy(ctx context.Context, change func(p *wardline.OrgPolicy) error) (wardline.OrgPolicy, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return wardline.OrgPolicy{}, err
 	}
-	p = p.Normalize()
-	ev := s.auditEvent(ctx, wardline.ActionPolicyChanged, "org", a.User.OrgID)
-	ev.Detail = map[string]any{
-		"session_idle_minutes": p.SessionIdleMinutes, "session_absolute_minutes": p.SessionAbsoluteMinutes,
-		"login_lock_failures": p.LoginLockFailures, "login_addr_failures": p.LoginAddrFailures,
-		"login_window_minutes": p.LoginWindowMinutes, "login_lock_minutes": p.LoginLockMinutes,
-		"lock_idle_seconds": p.LockIdleSeconds, "mfa_required": p.MFARequired(), "passwordless_allowed": p.PasswordlessAllowed,
-	}
-	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+	var p wardline.OrgPolicy
+	err = s.store.Update(ctx, func(tx wardline.Tx) error {
+		org, err := tx.Org(ctx, a.User.OrgID)
+		if err != nil {
+			return err
+		}
+		p = org.Policy.Normalize()
+		if err := change(&p); err != nil {
+			return err
+		}
+		p = p.Normalize()
+		ev := s.auditEvent(ctx, wardline.ActionPolicyChanged, "org", a.User.OrgID)
+		ev.Detail = map[string]any{
+			"session_idle_minutes": p.SessionIdleMinutes, "session_absolute_minutes": p.SessionAbsoluteMinutes,
+			"login_lock_failures": p.LoginLockFailures, "login_addr_failures": p.LoginAddrFailures,
+			"login_window_minutes": p.LoginWindowMinutes, "login_lock_minutes": p.LoginLockMinutes,
+			"lock_idle_seconds": p.LockIdleSeconds, "mfa_required": p.MFARequired(), "passwordless_allowed": p.PasswordlessAllowed,
+		}
 		if err := tx.UpdateOrgPolicy(ctx, a.User.OrgID, p); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, ev)
-	}); err != nil {
+	})
+	if err != nil {
 		return wardline.OrgPolicy{}, err
 	}
 	return p, nil
+}
+
+// Security is what the caller's account has for signing in and unlocking, and what the
+// organisation asks: for the client's settings and lock screen.
+type Security struct {
+	TOTP                   bool `json:"totp"`
+	RecoveryCodesRemaining int  `json:"recovery_codes_remaining"`
+	Passkeys               int  `json:"passkeys"`
+	PIN                    bool `json:"pin"`
+	MFARequired            bool `json:"mfa_required"`
+	PasswordlessAllowed    bool `json:"passwordless_allowed"`
+	LockIdleSeconds        int  `json:"lock_idle_seconds"`
+	Locked                 bool `json:"locked"`
+}
+
+// Security describes the caller's second factors, PIN and organisation policy. A session that
+// must enrol or is locked may ask, so that the client can show the right screen.
+func (s *AuthService) Security(ctx context.Context) (*Security, error) {
+	a, err := requireCaller(ctx, allowEnrolment|allowLocked)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.store.Org(ctx, a.User.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	p := org.Policy.Normalize()
+	m, err := s.store.UserMFA(ctx, a.User.ID)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	keys, err := s.store.Passkeys(ctx, a.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Security{TOTP: m.HasTOTP(), PIN: m.HasPIN(), Passkeys: len(keys), MFARequired: p.MFARequired(),
+		PasswordlessAllowed: p.PasswordlessAllowed, LockIdleSeconds: p.LockIdleSeconds, Locked: a.Session.Locked()}
+	if m.HasTOTP() {
+		out.RecoveryCodesRemaining = m.RecoveryRemaining
+	}
+	return out, nil
 }
