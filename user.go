@@ -200,13 +200,13 @@ func ValidEmail(s string) bool {
 
 // UserFilter selects users of one organisation.
 type UserFilter struct {
-	OrgID  string
-	Query  string // matches name, job title or profession (and email with ByEmail), case-insensitively
+	OrgID string
+	Query string // matches name, job title or profession (and email with ByEmail), case-insensitively
 	// ByEmail also matches the query against email addresses (admins' searches only).
 	ByEmail bool
-	Status string // "" for any
-	Cursor string
-	Limit  int
+	Status  string // "" for any
+	Cursor  string
+	Limit   int
 }
 
 // Session is one signed-in device. The token itself is never stored, only its SHA-256 hash.

@@ -42,7 +42,7 @@ type PasskeyService struct {
 	*deps
 	auth *AuthService
 	wa   *webauthn.WebAuthn
-	err error // why passkeys are unavailable, when they are
+	err  error // why passkeys are unavailable, when they are
 }
 
 func newPasskeyService(d *deps) *PasskeyService {

@@ -20,9 +20,9 @@ type Config struct {
 	Addr      string
 	PublicURL string
 	TLSCert   string
-	TLSKey  string
-	HTTP    bool
-	Demo    bool
+	TLSKey    string
+	HTTP      bool
+	Demo      bool
 
 	LogLevel string
 }
