@@ -325,10 +325,8 @@ func (s *PasskeyService) Remove(ctx context.Context, id string) error {
 	if err != nil && !isNotFound(err) {
 		return err
 	}
-	if !m.HasTOTP() {
-		if err := s.keepsSecondFactor(ctx, a.User, len(keys)-1); err != nil {
-			return err
-		}
+	if err := s.keepsSecondFactor(ctx, a.User, len(keys)-1, m.HasTOTP()); err != nil {
+		return err
 	}
 	ev := s.auditEvent(ctx, wardline.ActionPasskeyRemoved, "passkey", id)
 	return s.store.Update(ctx, func(tx wardline.Tx) error {

@@ -170,7 +170,11 @@ func (s *AuthService) RemoveTOTP(ctx context.Context) error {
 	if !m.HasTOTP() {
 		return wardline.Errorf(wardline.ENOTFOUND, "no authenticator app is set up")
 	}
-	if err := s.keepsSecondFactor(ctx, a.User, 0); err != nil {
+	keys, err := s.store.Passkeys(ctx, a.User.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.keepsSecondFactor(ctx, a.User, len(keys), false); err != nil {
 		return err
 	}
 	ev := s.auditEvent(ctx, wardline.ActionTOTPRemoved, "user", a.User.ID)
@@ -183,26 +187,13 @@ func (s *AuthService) RemoveTOTP(ctx context.Context) error {
 }
 
 // keepsSecondFactor refuses to remove a factor when the organisation requires one and the user
-// would be left with fewer than one: passkeysAfter is how many passkeys remain, or 0 when the
-// TOTP is what goes (then the passkeys are counted here).
-func (d *deps) keepsSecondFactor(ctx context.Context, user *wardline.User, passkeysAfter int) error {
+// would be left without: passkeysLeft and totpLeft say what would remain.
+func (d *deps) keepsSecondFactor(ctx context.Context, user *wardline.User, passkeysLeft int, totpLeft bool) error {
 	org, err := d.store.Org(ctx, user.OrgID)
 	if err != nil {
 		return err
 	}
-	if !org.Policy.Normalize().MFARequired() {
-		return nil
-	}
-	if passkeysAfter == 0 {
-		keys, err := d.store.Passkeys(ctx, user.ID)
-		if err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			return nil
-		}
-	}
-	if passkeysAfter > 0 {
+	if !org.Policy.Normalize().MFARequired() || passkeysLeft > 0 || totpLeft {
 		return nil
 	}
 	return wardline.Errorf(wardline.ECONFLICT, "your organisation requires a second factor: add another before removing this one")
