@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,7 +63,9 @@ func mustRunServer(tb testing.TB, mfa bool, tweak ...func(*Main)) *TestServer {
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatalf("run: %v", err)
 	}
-	ts := &TestServer{Main: m, tb: tb, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	// The server's own self-signed certificate when a test serves HTTPS (loopback only).
+	ts := &TestServer{Main: m, tb: tb, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}
 	tb.Cleanup(func() {
 		// Close the client's idle connections first: the server waits 5 s for connections that
 		// were opened but never used before it gives up on them.
