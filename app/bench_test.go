@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -39,6 +40,8 @@ func BenchmarkSend(b *testing.B) {
 			for i := range convs {
 				convs[i] = e.MustGroup(b, members[0], members[1:]...)
 			}
+			var batches, writes atomic.Int64
+			e.Store.BatchObserver = func(n int) { batches.Add(1); writes.Add(int64(n)) }
 			body := "Bed 12: NEWS2 6, BP 92/60, HR 118. Please review before the ward round; family aware."
 			b.SetParallelism(50) // 100 senders on 2 cores
 			b.ResetTimer()
@@ -53,6 +56,10 @@ func BenchmarkSend(b *testing.B) {
 					}
 				}
 			})
+			b.StopTimer()
+			if n := batches.Load(); n > 0 {
+				b.ReportMetric(float64(writes.Load())/float64(n), "writes/commit")
+			}
 		})
 	}
 }
