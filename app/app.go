@@ -39,7 +39,8 @@ type App struct {
 	Deliveries    *Deliveries
 	Passkeys      *PasskeyService
 
-	deps *deps
+	deps        *deps
+	unsubscribe func()
 }
 
 // deps are what every service shares.
@@ -73,11 +74,18 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Passkeys = newPasskeyService(d)
 	a.Passkeys.auth = a.Auth
 	a.Auth.passkeys = a.Passkeys
+	// A key shredded on any node must stop opening content on every node at once.
+	a.unsubscribe = bus.Subscribe(func(e *wardline.Event) {
+		if e.Type == wardline.EventKeyShredded && e.Scope != "" {
+			keys.Forget(e.Scope)
+		}
+	})
 	return a
 }
 
 // Close stops background work, flushing what is pending.
 func (a *App) Close() {
+	a.unsubscribe()
 	a.Deliveries.Close()
 }
 

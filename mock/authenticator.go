@@ -41,9 +41,9 @@ var b64 = base64.RawURLEncoding
 // Create answers navigator.credentials.create() for the given creation options.
 func (a *Authenticator) Create(options []byte) (json.RawMessage, error) {
 	var o struct {
-		RP        struct{ ID string } `json:"rp"`
-		User      struct{ ID string } `json:"user"`
-		Challenge string              `json:"challenge"`
+		RP        struct{ ID string }   `json:"rp"`
+		User      struct{ ID string }   `json:"user"`
+		Challenge string                `json:"challenge"`
 		Exclude   []struct{ ID string } `json:"excludeCredentials"`
 	}
 	if err := json.Unmarshal(options, &o); err != nil {

@@ -21,13 +21,13 @@ import (
 // with its self-signed certificate; the browser runs the ceremonies with fetch and
 // navigator.credentials from a page of the server's own origin, as the web app will.
 func TestPasskeyInBrowser(t *testing.T) {
-	bin := requireTool(t, "chromium", "apt-get install -y chromium")
+	bin := requireTool(t, "chromium") // apt-get install -y chromium
 	ts := MustRunServerMFA(t, func(m *Main) { m.Config.HTTP = false })
 	if !strings.HasPrefix(ts.URL, "https://") {
 		t.Fatalf("server URL %s: want https", ts.URL)
 	}
 	origin := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1) // the relying party is localhost
-	u := ts.NewUser("member")                                        // password changed; must enrol
+	u := ts.NewUser("member")                                      // password changed; must enrol
 
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
