@@ -16,15 +16,15 @@ import (
 	"wardline/sqlite"
 )
 
-// fakeClock is moved by tests, never slept on.
-type fakeClock struct {
+// auditClock is moved by tests, never slept on.
+type auditClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-func (c *fakeClock) Add(d time.Duration) {
+func (c *auditClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *auditClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+func (c *auditClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
@@ -40,7 +40,7 @@ type auditFixture struct {
 	store  wardline.Store
 	keys   *keyring.Keyring
 	bus    *inmem.Bus
-	clock  *fakeClock
+	clock  *auditClock
 	app    *App
 	org    *wardline.Org
 	admin  context.Context
@@ -60,7 +60,7 @@ func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: workday}
+	clock := &auditClock{now: workday}
 	f := &auditFixture{t: t, store: s, clock: clock, bus: inmem.NewBus(), events: make(chan *wardline.Event, 1000), seen: map[string]bool{}}
 	f.keys = keyring.New(master, s, clock)
 	var st wardline.Store = s
@@ -79,6 +79,12 @@ func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) 
 		t.Fatal(err)
 	}
 	f.org = org
+	// These tests are about the audit log, not second factors: the organisation makes them optional.
+	policy := org.Policy
+	policy.MFAOptional = true
+	if err := s.Update(context.Background(), func(tx wardline.Tx) error { return tx.UpdateOrgPolicy(context.Background(), org.ID, policy) }); err != nil {
+		t.Fatal(err)
+	}
 	f.admin = f.signIn(admin.Email, pw)
 	return f
 }

@@ -111,6 +111,12 @@ func (c *Checkpointer) Start() {
 	}
 	c.started, c.stop, c.done = true, make(chan struct{}), make(chan struct{})
 	c.lastAt = c.d.now()
+	// Make the signing key now, under the master key this process was started with, rather than
+	// at the first checkpoint: a master key rotated meanwhile by another process re-wraps a key
+	// that exists, but cannot re-wrap one this process makes later under its stale view.
+	if _, err := c.d.auditKeys.CheckpointPublicKey(context.Background(), true); err != nil {
+		c.d.log.Error("audit signing key", "err", err)
+	}
 	go func() {
 		defer close(c.done)
 		t := time.NewTicker(min(c.interval/4, time.Second))

@@ -266,7 +266,7 @@ func TestAuditInvestigation(t *testing.T) {
 // verifierPublicKey reads the Ed25519 key out of a signed-note verifier key.
 func verifierPublicKey(t *testing.T, vkey string) ed25519.PublicKey {
 	t.Helper()
-	parts := strings.Split(vkey, "+")
+	parts := strings.SplitN(vkey, "+", 3)
 	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
 	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
 		t.Fatalf("verifier key %q", vkey)

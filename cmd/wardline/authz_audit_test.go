@@ -47,7 +47,7 @@ func TestAuthorizationMatrixAudit(t *testing.T) {
 		}, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		{"GET audit/proof/inclusion", func(f *authzFixture, _ string) (string, string, any) {
 			checkpoint(f)
-			return "GET", "/api/v1/audit/proof/inclusion?seq=1", nil
+			return "GET", "/api/v1/audit/proof/inclusion?seq=2", nil
 		}, [7]int{401, 403, 403, 403, 403, 200, 401}},
 		{"POST audit/investigations", func(f *authzFixture, _ string) (string, string, any) {
 			return "POST", "/api/v1/audit/investigations", map[string]string{"conversation_id": f.conv.ID, "justification": "Complaint ref C-2 about the ward round"}
@@ -92,8 +92,13 @@ func TestAuditOrgScoping(t *testing.T) {
 
 	// A second organisation on the same server, with its own officer.
 	ctx := wardline.NewContextWithActor(context.Background(), &wardline.Actor{Addr: "test"})
-	_, admin2, pw, err := ts.App.Users.CreateOrg(ctx, "South Trust", wardline.NewUser{Email: "admin@south.nhs.uk", DisplayName: "South Admin"}, false)
+	org2, admin2, pw, err := ts.App.Users.CreateOrg(ctx, "South Trust", wardline.NewUser{Email: "admin@south.nhs.uk", DisplayName: "South Admin"}, false)
 	if err != nil {
+		t.Fatal(err)
+	}
+	policy := org2.Policy
+	policy.MFAOptional = true
+	if err := ts.Store.Update(ctx, func(tx wardline.Tx) error { return tx.UpdateOrgPolicy(ctx, org2.ID, policy) }); err != nil {
 		t.Fatal(err)
 	}
 	south := ts.signInFirstTime(admin2.Email, pw)
@@ -123,12 +128,12 @@ func TestAuditOrgScoping(t *testing.T) {
 	if len(list.Items) != 0 {
 		t.Errorf("another organisation's investigations are listed")
 	}
-	// Inclusion proofs only for the officer's own entries: entry 1 is the first trust's.
+	// Inclusion proofs only for the officer's own entries: entry 2 is the first trust's (1 is the signing key's).
 	if _, err := ts.App.Checkpoints.Checkpoint(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts.mustStatus(ig2.Do("GET", "/api/v1/audit/proof/inclusion?seq=1", nil, nil), 404)
-	ts.mustStatus(ig.Do("GET", "/api/v1/audit/proof/inclusion?seq=1", nil, nil), 200)
+	ts.mustStatus(ig2.Do("GET", "/api/v1/audit/proof/inclusion?seq=2", nil, nil), 404)
+	ts.mustStatus(ig.Do("GET", "/api/v1/audit/proof/inclusion?seq=2", nil, nil), 200)
 }
 
 // Bad input to every audit endpoint answers 4xx with a code and changes nothing.
