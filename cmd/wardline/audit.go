@@ -153,11 +153,11 @@ func (it *storeEntries) Next() (audit.Entry, error) {
 		if it.done {
 			return audit.Entry{}, io.EOF
 		}
-		page, err := it.store.AuditEntries(it.ctx, it.after, 10000)
+		page, err := it.store.AuditEntries(it.ctx, it.after, 1000)
 		if err != nil {
 			return audit.Entry{}, err
 		}
-		if len(page) < 10000 {
+		if len(page) < 1000 {
 			it.done = true
 		}
 		if len(page) == 0 {
