@@ -1,5 +1,6 @@
 // Two clinicians in two browsers: live messages with delivered/read ticks, going offline and
-// coming back with nothing missing or doubled, and an urgent message acknowledged.
+// coming back with nothing missing or doubled, an urgent message acknowledged, and a member
+// removed while reading.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, eventually, launch, online, person, send, shot, shownBodies, signIn, statusOf, unique } from './lib.mjs';
@@ -111,6 +112,24 @@ describe('live messaging between two browsers', () => {
 
     await eventually(async () => /Acknowledged/.test(await statusOf(priya.page, text).innerText()), { message: 'acked tick' });
     await shot(priya.page, 'chat-09-priya-acknowledged');
+    priya.assertClean();
+    tom.assertClean();
+  });
+
+  it('a member removed while reading loses the conversation at once', async () => {
+    const p = priya.page;
+    await p.getByText(/^Members/).click();
+    await p.getByRole('button', { name: 'Remove Dr Tom Hughes' }).click();
+    await p.getByText('Members (1)').waitFor();
+
+    const t = tom.page;
+    await t.getByRole('heading', { name: 'You are no longer in this conversation' }).waitFor();
+    const html = await t.content();
+    for (const text of said) assert.ok(!html.includes(text), `"${text}" is gone from Tom's page`);
+    await shot(t, 'chat-10-tom-removed');
+    await t.getByRole('link', { name: 'Back to conversations' }).click();
+    await t.getByRole('heading', { name: 'Conversations', level: 1 }).waitFor();
+    assert.equal(await t.getByRole('link', { name: new RegExp(title) }).count(), 0, 'gone from the list');
     priya.assertClean();
     tom.assertClean();
   });

@@ -16,12 +16,13 @@ export const PHONE = { width: 360, height: 740 };
 export const WARD_PC = { width: 1920, height: 1080 };
 export const LAPTOP = { width: 1280, height: 800 };
 
-/** Where Chromium is, or null: WARDLINE_CHROMIUM, else Debian's /usr/bin/chromium. */
+/**
+ * Where Chromium is, or null: WARDLINE_CHROMIUM when set (and only it), else Debian's
+ * /usr/bin/chromium. Never a browser of playwright's own: nothing here downloads one.
+ */
 export function chromiumPath() {
-  for (const p of [process.env.WARDLINE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && existsSync(p)) return p;
-  }
-  return null;
+  const candidates = process.env.WARDLINE_CHROMIUM ? [process.env.WARDLINE_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  return candidates.find((p) => existsSync(p)) ?? null;
 }
 
 /** What run.mjs hands every spec: the server's URL, the demo password, the screenshot folder. */

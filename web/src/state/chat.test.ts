@@ -86,6 +86,13 @@ describe('chatReducer', () => {
     expect(lastActivity(s, { ...c, last_activity_at: '2026-01-01T10:00:00.5Z' })).toBe('2026-01-01T10:00:00.5Z');
   });
 
+  it('drops the messages of a conversation missing from a fresh list', () => {
+    let s = chatReducer(signedIn(), { type: 'messages', live: true, messages: [message(11), message(5, { conversation_id: 'c-2' })] });
+    s = chatReducer(s, { type: 'conversations', items: [conversation({ id: 'c-2', last_seq: 5 })] });
+    expect(Object.keys(s.conversations)).toEqual(['c-2']);
+    expect(Object.keys(s.windows)).toEqual(['c-2']);
+  });
+
   it('forgets everything on reset', () => {
     const s = chatReducer(chatReducer(signedIn(), { type: 'messages', live: true, messages: [message(11)] }), { type: 'reset' });
     expect(s).toEqual(emptyChat);

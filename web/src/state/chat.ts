@@ -187,7 +187,11 @@ export function chatReducer(s: ChatState, a: ChatAction): ChatState {
     case 'conversations': {
       const conversations: Record<string, Conversation> = {};
       for (const c of a.items) conversations[c.id] = c;
-      return { ...s, conversations, order: a.items.map((c) => c.id), people: withMembers(s.people, a.items) };
+      // A conversation missing from a fresh list is one I left or was removed from while the
+      // stream was down (that change is not replayed): its messages go from memory too.
+      const windows: Record<string, MessageWindow> = {};
+      for (const [id, w] of Object.entries(s.windows)) if (conversations[id]) windows[id] = w;
+      return { ...s, conversations, windows, order: a.items.map((c) => c.id), people: withMembers(s.people, a.items) };
     }
     case 'conversation': {
       const c = a.conversation;
