@@ -117,7 +117,7 @@ function startServer(bin, dir) {
 // own browser; on two cores, parallel browsers only slow each other down).
 function runSpecs(files, env) {
   return new Promise((r) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', ...files], {
       stdio: 'inherit',
       env: { ...process.env, ...env },
       cwd: dirname(here),
