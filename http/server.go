@@ -259,6 +259,9 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		actor, err := s.authenticate(r)
 		if err != nil {
+			if _, byCookie := credentials(r); byCookie && wardline.ErrorCode(err) == wardline.EUNAUTHENTICATED {
+				clearSessionCookie(w) // the session has ended: the browser need not keep a dead token
+			}
 			s.Error(w, r, err)
 			return
 		}

@@ -185,9 +185,6 @@ func (c *wsConn) readLoop() {
 			c.close(websocket.StatusNormalClosure, "")
 			return
 		}
-		if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
-			c.hub.s.log.Warn("touch session", "err", err)
-		}
 		if typ != websocket.MessageText {
 			c.sendError(wardline.Errorf(wardline.EINVALID, "send text frames"))
 			continue
@@ -196,6 +193,13 @@ func (c *wsConn) readLoop() {
 		if err != nil {
 			c.sendError(err)
 			continue
+		}
+		// What a person does counts for the session's idle clock; a heartbeat does not, or an app
+		// left open on a ward PC would keep its session alive for ever.
+		if m.Type != "ping" {
+			if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
+				c.hub.s.log.Warn("touch session", "err", err)
+			}
 		}
 		switch m.Type {
 		case "ping":
