@@ -14,6 +14,9 @@ var ErrContentDestroyed = errors.New("content destroyed: its key was shredded")
 const (
 	KeyKindOrg  = "org"  // an organisation key, wrapped by a master key term
 	KeyKindData = "data" // a data key of one scope (a conversation, a patient...), wrapped by an org key
+	// KeyKindIdent is an organisation's identifier HMAC key (scope: the org id), wrapped by an org
+	// key: re-wrapped by rotations, never replaced, destroyed with the organisation.
+	KeyKindIdent = "ident"
 )
 
 // KeyRecord is one term of a wrapped key as stored. The raw key exists only in memory.
@@ -46,6 +49,11 @@ type Keyring interface {
 	Open(ctx context.Context, scope string, aad, sealed []byte) ([]byte, error)
 	// Forget drops a scope's keys from memory (after shredding, or to bound the cache).
 	Forget(scope string)
+	// IdentifierHMAC returns the hex HMAC-SHA-256 of an identifier (kind "nhs_number", say) under
+	// the organisation's identifier key: equal identifiers give equal values, so a patient is
+	// found by NHS number, and the audit log names what was searched for, without either holding
+	// the identifier. The key is made on first use and never rotates (that would break look-ups).
+	IdentifierHMAC(ctx context.Context, orgID, kind, value string) (string, error)
 }
 
 // AAD builds associated data naming a row and column, e.g. AAD("messages", id, "body").

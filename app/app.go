@@ -19,6 +19,9 @@ type Config struct {
 	DeliveryFlushInterval time.Duration
 	// ReplayLimit is the most messages replayed per conversation on resume.
 	ReplayLimit int
+	// SchedulerInterval is how often the scheduler looks for due escalation steps and rota
+	// changes; negative disables the background rounds (tests call Scheduler.Tick themselves).
+	SchedulerInterval time.Duration
 }
 
 // DefaultConfig is what the server runs with.
@@ -26,6 +29,7 @@ var DefaultConfig = Config{
 	PasswordParams:        DefaultPasswordParams,
 	DeliveryFlushInterval: 250 * time.Millisecond,
 	ReplayLimit:           500,
+	SchedulerInterval:     time.Second,
 }
 
 // App wires the services to their dependencies.
@@ -35,6 +39,10 @@ type App struct {
 	Conversations *ConversationService
 	Messages      *MessageService
 	Deliveries    *Deliveries
+	Patients      *PatientService
+	Roles         *RoleService
+	Clinical      *ClinicalService
+	Scheduler     *Scheduler
 
 	deps *deps
 }
@@ -47,6 +55,8 @@ type deps struct {
 	clock  wardline.Clock
 	log    *slog.Logger
 	config Config
+
+	policies policyCache // organisations' clinical policies
 }
 
 // New builds the services. Call Close to flush pending delivered receipts.
@@ -60,6 +70,9 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = DefaultConfig.ReplayLimit
 	}
+	if cfg.SchedulerInterval == 0 {
+		cfg.SchedulerInterval = DefaultConfig.SchedulerInterval
+	}
 	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg}
 	a := &App{deps: d}
 	a.Auth = &AuthService{deps: d}
@@ -67,11 +80,16 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Conversations = &ConversationService{deps: d}
 	a.Messages = &MessageService{deps: d}
 	a.Deliveries = newDeliveries(d)
+	a.Patients = &PatientService{deps: d}
+	a.Roles = &RoleService{deps: d}
+	a.Clinical = &ClinicalService{deps: d}
+	a.Scheduler = newScheduler(d)
 	return a
 }
 
 // Close stops background work, flushing what is pending.
 func (a *App) Close() {
+	a.Scheduler.Close()
 	a.Deliveries.Close()
 }
 

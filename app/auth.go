@@ -163,6 +163,9 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.fillDuty(ctx, user); err != nil {
+		return nil, err
+	}
 	return &wardline.LoginResult{
 		Token:                  token,
 		ExpiresAt:              sess.ExpiresAt,

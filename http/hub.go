@@ -75,19 +75,28 @@ func (h *Hub) dispatch(e *wardline.Event) {
 		h.revoke(e)
 		return
 	}
-	var data []byte
+	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
+	// alert); each variant is encoded once, and only if someone here receives it.
+	var data, quiet []byte
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, uid := range e.Recipients {
+		silent := len(e.Silent) > 0 && e.SilentFor(uid)
 		for c := range h.byUser[uid] {
-			if data == nil {
-				var err error
-				if data, err = e.ClientFrame(); err != nil {
-					h.s.log.Error("encode event", "type", e.Type, "err", err)
-					return
-				}
+			var err error
+			if silent && quiet == nil {
+				quiet, err = e.SilentClientFrame()
+			} else if !silent && data == nil {
+				data, err = e.ClientFrame()
+			}
+			if err != nil {
+				h.s.log.Error("encode event", "type", e.Type, "err", err)
+				return
 			}
 			f := frame{data: data}
+			if silent {
+				f.data = quiet
+			}
 			if e.Type == wardline.EventMessageCreated {
 				f.ev, f.recipients = e, e.Recipients
 			}

@@ -117,6 +117,25 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/api/v1/conversations/{id}/messages/{message_id}/ack", true, s.handleAck},
 		{"GET", "/api/v1/conversations/{id}/messages/{message_id}/receipts", true, s.handleReceipts},
 
+		// Clinical workflow.
+		{"POST", "/api/v1/patients", true, s.handleRegisterPatient},
+		{"POST", "/api/v1/patients/lookup", true, s.handleLookupPatient},
+		{"GET", "/api/v1/patients/{id}", true, s.handleGetPatient},
+		{"PATCH", "/api/v1/patients/{id}", true, s.handleUpdatePatient},
+		{"GET", "/api/v1/patients/{id}/timeline", true, s.handlePatientTimeline},
+		{"PATCH", "/api/v1/conversations/{id}", true, s.handleUpdateConversation},
+		{"GET", "/api/v1/roles", true, s.handleListRoles},
+		{"POST", "/api/v1/admin/roles", true, s.handleCreateRole},
+		{"PATCH", "/api/v1/admin/roles/{id}", true, s.handleUpdateRole},
+		{"POST", "/api/v1/admin/roles/{id}/rota", true, s.handleAddRotaEntry},
+		{"POST", "/api/v1/roles/{id}/take", true, s.handleTakeRole},
+		{"POST", "/api/v1/roles/{id}/release", true, s.handleReleaseRole},
+		{"POST", "/api/v1/roles/{id}/handover", true, s.handleHandoverRole},
+		{"POST", "/api/v1/roles/{id}/messages", true, s.handleSendToRole},
+		{"PUT", "/api/v1/me/status", true, s.handleSetDutyStatus},
+		{"GET", "/api/v1/clinical-policy", true, s.handleGetClinicalPolicy},
+		{"PUT", "/api/v1/admin/clinical-policy", true, s.handleSetClinicalPolicy},
+
 		{"GET", "/api/v1/events", false, s.hub.handleEvents},
 	}
 }

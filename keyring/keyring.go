@@ -55,6 +55,7 @@ type Keyring struct {
 
 	// The caches hold immutable snapshots, so that Seal and Open read them without locking.
 	scopes sync.Map // scope → *scopeKeys
+	idents sync.Map // org id → identifier HMAC key ([]byte)
 	orgs   sync.Map // org id → *orgKeys
 
 	// cacheMu orders changes to the caches. Forget bumps epoch, and a load that began before
@@ -207,6 +208,7 @@ func (k *Keyring) Forget(scope string) {
 	defer k.cacheMu.Unlock()
 	k.epoch++
 	k.scopes.Delete(scope)
+	k.idents.Delete(scope)
 	if _, ok := k.orgs.LoadAndDelete(scope); ok {
 		k.scopes.Range(func(s, v any) bool {
 			if v.(*scopeKeys).orgID == scope {
