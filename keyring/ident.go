@@ -36,10 +36,11 @@ func (k *Keyring) identKey(ctx context.Context, orgID string) ([]byte, error) {
 		e := k.epochNow()
 		key, err := k.readIdentKey(ctx, orgID)
 		if errors.Is(err, ErrNoKey) {
-			if err = k.makeIdentKey(ctx, orgID); wardline.ErrorCode(err) == wardline.ECONFLICT {
-				continue // another node made it first: read theirs
-			} else if err != nil {
-				return nil, err
+			if err := k.makeIdentKey(ctx, orgID); err != nil {
+				// Another node may have made it first (the insert conflicts): read theirs.
+				if _, rerr := k.readIdentKey(ctx, orgID); rerr != nil {
+					return nil, err
+				}
 			}
 			continue
 		} else if err != nil {
