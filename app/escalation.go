@@ -62,10 +62,9 @@ func (x *Scheduler) Close() {
 // did. Running it on several nodes at once does each thing once.
 func (x *Scheduler) Tick(ctx context.Context) (int, error) {
 	now := x.d.now()
-	n, err := x.d.applyRotaChanges(ctx, now)
-	if err != nil {
-		return n, err
-	}
+	// One change that fails (the store hiccups) must not hold up the others: it stays due and is
+	// tried again next round.
+	n, first := x.d.applyRotaChanges(ctx, now)
 	due, err := x.d.store.DueEscalations(ctx, now, dueBatch)
 	if err != nil {
 		return n, err
@@ -73,13 +72,17 @@ func (x *Scheduler) Tick(ctx context.Context) (int, error) {
 	for _, e := range due {
 		fired, err := x.d.escalate(ctx, e, now)
 		if err != nil {
-			return n, err
+			x.d.log.Warn("escalation step", "message_id", e.MessageID, "err", err)
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		if fired {
 			n++
 		}
 	}
-	return n, nil
+	return n, first
 }
 
 // escalationChain is the roles an unacknowledged message in c is escalated to, step by step: a
@@ -190,6 +193,11 @@ func (d *deps) escalate(ctx context.Context, e *wardline.Escalation, now time.Ti
 			return err
 		}
 		for _, uid := range step.Added {
+			if ok, err := tx.IsMember(ctx, c.ID, uid); err != nil {
+				return err
+			} else if ok {
+				continue // joined meanwhile
+			}
 			if err := tx.AddMember(ctx, c.ID, &wardline.Member{UserID: uid, Role: wardline.MemberMember, JoinedAt: now}); err != nil {
 				return err
 			}

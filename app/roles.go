@@ -456,6 +456,7 @@ func (d *deps) applyRotaChanges(ctx context.Context, now time.Time) (int, error)
 	}
 	sort.SliceStable(due, func(i, j int) bool { return due[i].Since.Before(due[j].Since) })
 	applied := 0
+	var first error
 	for _, h := range due {
 		var changes []roleChange
 		did := false
@@ -502,14 +503,18 @@ func (d *deps) applyRotaChanges(ctx context.Context, now time.Time) (int, error)
 			return nil
 		})
 		if err != nil {
-			return applied, err
+			d.log.Warn("rota change", "rota_entry_id", h.ID, "err", err)
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		if did {
 			applied++
 			d.publishRoleChanges(ctx, changes)
 		}
 	}
-	return applied, nil
+	return applied, first
 }
 
 // systemAudit records something the server did on its own (the scheduler), in an organisation.

@@ -78,10 +78,17 @@ func (h *Hub) dispatch(e *wardline.Event) {
 	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
 	// alert); each variant is encoded once, and only if someone here receives it.
 	var data, quiet []byte
+	var silentSet map[string]bool
+	if len(e.Silent) > 8 {
+		silentSet = make(map[string]bool, len(e.Silent))
+		for _, id := range e.Silent {
+			silentSet[id] = true
+		}
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, uid := range e.Recipients {
-		silent := len(e.Silent) > 0 && e.SilentFor(uid)
+		silent := silentSet[uid] || (silentSet == nil && len(e.Silent) > 0 && e.SilentFor(uid))
 		for c := range h.byUser[uid] {
 			var err error
 			if silent && quiet == nil {
