@@ -297,7 +297,7 @@ func (d *deps) prepareForward(ctx context.Context, m *wardline.Message, rd *role
 	cid := uuid.NewSHA1(uuid.MustParse(m.ClientID), []byte("cover:"+rd.target.ID)).String()
 	cp := &wardline.Message{
 		ID: wardline.NewID(), ConversationID: rd.conv.ID, OrgID: m.OrgID, SenderID: m.SenderID, ClientID: cid,
-		Body: m.Body, Priority: m.Priority, RequiresAck: true, CreatedAt: now, Version: 1,
+		Body: m.Body, Priority: m.Priority, RequiresAck: m.RequiresAck, CreatedAt: now, Version: 1,
 	}
 	var err error
 	if cp.BodySealed, err = d.keys.Seal(ctx, cp.ConversationID, bodyAAD(cp.ID, cp.Version), []byte(cp.Body)); err != nil {

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,8 +70,12 @@ func (h *Hub) unregister(c *wsConn) {
 
 // dispatch is the bus subscriber: it must not block, so it only queues frames.
 func (h *Hub) dispatch(e *wardline.Event) {
-	if e.Type == wardline.EventSessionRevoked {
+	switch e.Type {
+	case wardline.EventSessionRevoked:
 		h.revoke(e)
+		return
+	case wardline.EventSessionLocked, wardline.EventSessionUnlocked:
+		h.lock(e, e.Type == wardline.EventSessionLocked)
 		return
 	}
 	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
@@ -124,6 +127,19 @@ func (h *Hub) revoke(e *wardline.Event) {
 	}
 }
 
+// lock tells the streams of the sessions named that they locked or unlocked.
+func (h *Hub) lock(e *wardline.Event, locked bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, uid := range e.Recipients {
+		for c := range h.byUser[uid] {
+			if contains(e.SessionIDs, c.actor.Session.ID) {
+				c.setLocked(locked)
+			}
+		}
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -165,13 +181,16 @@ func (h *Hub) maintain() {
 
 func (h *Hub) checkSession(c *wsConn) {
 	defer c.checking.Store(false)
-	live, err := h.s.app.Auth.SessionLive(c.ctx, c.actor.Session.ID)
+	live, locked, err := h.s.app.Auth.SessionState(c.ctx, c.actor.Session.ID)
 	if err != nil {
 		return // the store is unavailable: try again next time rather than cut everyone off
 	}
 	if !live {
 		c.revoke()
+		return
 	}
+	c.setLocked(locked) // in case a lock or unlock event was missed
+
 }
 
 func (h *Hub) snapshot() []*wsConn {
@@ -199,6 +218,8 @@ func (h *Hub) Close() {
 	h.unsubscribe()
 	close(h.stop)
 	<-h.done
+	// Each stream gets a close frame; a client that does not answer within half a second is
+	// left to the library's own timeout rather than holding up the shutdown.
 	var wg sync.WaitGroup
 	for _, c := range h.snapshot() {
 		wg.Add(1)
@@ -207,16 +228,16 @@ func (h *Hub) Close() {
 			c.mu.Lock()
 			c.closed = true
 			c.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
 			done := make(chan struct{})
-			go func() { _ = c.ws.Close(websocket.StatusGoingAway, "server shutting down"); close(done) }()
+			go func() {
+				_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+				c.cancel()
+				close(done)
+			}()
 			select {
 			case <-done:
-			case <-ctx.Done():
-				_ = c.ws.CloseNow()
+			case <-time.After(500 * time.Millisecond):
 			}
-			c.cancel()
 		}()
 	}
 	wg.Wait()

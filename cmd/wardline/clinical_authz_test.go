@@ -157,8 +157,13 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 func otherOrgAdmin(t *testing.T, ts *TestServer) *Client {
 	t.Helper()
 	ctx := wardline.NewContextWithActor(t.Context(), &wardline.Actor{Addr: "test"})
-	_, admin, pw, err := ts.App.Users.CreateOrg(ctx, "Other Trust "+uuid.NewString()[:8], wardline.NewUser{Email: uuid.NewString()[:8] + "@other.nhs.uk", DisplayName: "Other Admin"}, false)
+	org, admin, pw, err := ts.App.Users.CreateOrg(ctx, "Other Trust "+uuid.NewString()[:8], wardline.NewUser{Email: uuid.NewString()[:8] + "@other.nhs.uk", DisplayName: "Other Admin"}, false)
 	if err != nil {
+		t.Fatal(err)
+	}
+	policy := org.Policy
+	policy.MFAOptional = true // as MustRunServer does: a password alone signs in
+	if err := ts.Store.Update(ctx, func(tx wardline.Tx) error { return tx.UpdateOrgPolicy(ctx, org.ID, policy) }); err != nil {
 		t.Fatal(err)
 	}
 	return ts.signInFirstTime(admin.Email, pw)
