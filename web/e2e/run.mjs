@@ -58,6 +58,7 @@ try {
     WARDLINE_E2E_PASSWORD: server.password,
     WARDLINE_E2E_SCREENSHOTS: shots,
     WARDLINE_CHROMIUM: chromium,
+    WARDLINE_E2E_DATA_DIR: dataDir, // demo-credentials.txt: the demo users' TOTP secrets (totp.mjs)
   });
 } finally {
   await server.stop();

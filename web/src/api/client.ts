@@ -146,3 +146,44 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   if (err.status === 401 && err.code === 'unauthenticated' && !opts.anonymous && sessionEnded) sessionEnded();
   throw err;
 }
+
+/** A file the server sent for saving (an export, a transcript): held in memory until saved. */
+export interface DownloadedFile {
+  blob: Blob;
+  filename: string;
+}
+
+function filenameFrom(disposition: string | null, fallback: string): string {
+  const m = disposition?.match(/filename="([^"]+)"/);
+  // Only a plain file name: no paths, nothing the browser would have to sanitise.
+  return m?.[1] && /^[\w.-]+$/.test(m[1]) ? m[1] : fallback;
+}
+
+/** As request(), for answers that are files to save (CSV, JSON, PDF) rather than data to read. */
+export async function requestFile(path: string, opts: RequestOptions, fallbackName: string): Promise<DownloadedFile> {
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { 'X-Wardline-CSRF': '1' };
+  const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(path, opts.query), init);
+  } catch {
+    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
+  }
+  if (!res.ok) {
+    let body: unknown = null;
+    try {
+      body = JSON.parse(await res.text());
+    } catch {
+      body = null;
+    }
+    const err = errorFromResponse(res.status, body, res.headers.get('Retry-After'));
+    if (err.status === 401 && err.code === 'unauthenticated' && sessionEnded) sessionEnded();
+    throw err;
+  }
+  return { blob: await res.blob(), filename: filenameFrom(res.headers.get('Content-Disposition'), fallbackName) };
+}

@@ -20,7 +20,8 @@ import type { Message } from './types';
 export type StreamStatus = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
 export interface StreamHandlers {
-  messages(source: MessageSource, messages: Message[]): void;
+  /** silent: a live copy for someone off duty, to show without an alert. */
+  messages(source: MessageSource, messages: Message[], silent?: boolean): void;
   event(event: AnyServerEvent): void;
   revoked(): void;
   status(status: StreamStatus): void;
@@ -154,7 +155,7 @@ export class EventStream {
           this.ws?.send(JSON.stringify(fx.event));
           break;
         case 'messages':
-          this.handlers.messages(fx.source, fx.messages);
+          this.handlers.messages(fx.source, fx.messages, fx.silent === true);
           break;
         case 'event':
           this.handlers.event(fx.event);

@@ -34,7 +34,7 @@ export type MessageSource = 'replay' | 'live' | 'history';
 export type Effect =
   | { kind: 'send'; event: ClientEvent }
   /** Messages to show, in seq order per conversation; stream ones are never repeated. */
-  | { kind: 'messages'; source: MessageSource; messages: Message[] }
+  | { kind: 'messages'; source: MessageSource; messages: Message[]; silent?: boolean }
   /** Any other event to apply: edits, receipts, conversation changes, later event types. */
   | { kind: 'event'; event: AnyServerEvent }
   /** Page history forward from afterSeq and give each page to historyPage(). */
@@ -156,7 +156,9 @@ function receiveLive(state: StreamState, event: AnyServerEvent): Step {
       const m = (event as { message: Message }).message;
       const known = m.conversation_id in state.cursors;
       const { state: s, fresh } = admit(state, [m]);
-      const effects: Effect[] = fresh.length > 0 ? [{ kind: 'messages', source: 'live', messages: fresh }] : [];
+      // "silent": this copy is for someone off duty (shown, but without an alert).
+      const silent = (event as { silent?: boolean }).silent === true;
+      const effects: Effect[] = fresh.length > 0 ? [{ kind: 'messages', source: 'live', messages: fresh, ...(silent ? { silent } : {}) }] : [];
       // A gap in a conversation the app already followed means the stream missed something.
       return { state: known && hasGap(s, m.conversation_id) ? startFill(s, m.conversation_id, effects) : s, effects };
     }

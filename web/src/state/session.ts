@@ -8,6 +8,8 @@ import type { AnyServerEvent, ServerEvent } from '../api/events';
 import { EventStream, type StreamOptions } from '../api/eventStream';
 import * as msgApi from '../api/messages';
 import type { Conversation, ConversationKind, DirectoryPerson, Message, Priority, User } from '../api/types';
+import { ClinicalStore } from './clinical';
+import { onClinicalEvent, onClinicalMessages, onSent } from './clinicalSession';
 import { newClientId } from './ids';
 import { conversationTitle, personName, ticksFor } from './selectors';
 import { ChatStore } from './store';
@@ -19,6 +21,8 @@ const RECEIPT_FETCHES = 20;
 
 export class Session {
   readonly store = new ChatStore();
+  /** Escalations, send warnings, silent copies, urgent alerts, duty, patients (state/clinical.ts). */
+  readonly clinical = new ClinicalStore();
   readonly stream: EventStream;
   private over = false;
   /** Set while a change is under way that ends the session on purpose (a new password). */
@@ -35,7 +39,10 @@ export class Session {
     this.store.dispatch({ type: 'signedIn', me });
     this.stream = new EventStream(
       {
-        messages: (source, messages) => this.onMessages(messages, source !== 'history'),
+        messages: (source, messages, silent) => {
+          this.onMessages(messages, source !== 'history');
+          onClinicalMessages(this, source, messages, silent === true);
+        },
         event: (e) => this.onEvent(e),
         revoked: () => this.end('revoked'),
         status: (status) => {
@@ -136,7 +143,8 @@ export class Session {
         this.store.dispatch({ type: 'conversation', conversation: ev.conversation });
         break;
       default:
-        break; // later event types (escalation, ...) get their handlers with their screens
+        onClinicalEvent(this, e); // escalation, alert (state/clinicalSession.ts)
+        break;
     }
   }
 
@@ -205,6 +213,7 @@ export class Session {
     this.store.dispatch({ type: 'pending', conversationId, pending });
     try {
       const m = await msgApi.sendMessage(conversationId, { client_id: clientId, body, priority, requires_ack: requiresAck });
+      onSent(this, m);
       this.store.dispatch({ type: 'messages', messages: [m], live: false });
       this.store.dispatch({ type: 'pendingDone', conversationId, clientId });
     } catch (e) {
