@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles/nhsuk.scss';
 import './styles/app.css';
+import './styles/clinical.css';
 import { App } from './App';
 import { registerServiceWorker } from './serviceWorker';
 

@@ -33,7 +33,7 @@ describe('escalation state', () => {
     const tz = (iso: string) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
     expect(describeEscalation(sent, name, now)).toEqual({
       tone: 'waiting',
-      label: 'Awaiting acknowledgement',
+      label: 'Escalates if not acknowledged',
       detail: `Alerted so far: Dr Tom Hughes. If nobody acknowledges it, it escalates at ${tz(at(5))}.`,
     });
     expect(describeEscalation({ state: 'pending', step: 2, next_at: at(10), notified: ['tom', 'reg', 'priya'] }, name, now)).toEqual({

@@ -62,7 +62,7 @@ export function describeEscalation(e: Escalation, name: (id: string) => string, 
       if (e.step === 0) {
         return {
           tone: 'waiting',
-          label: 'Awaiting acknowledgement',
+          label: 'Escalates if not acknowledged',
           detail: `${alerted}${next ? ` If nobody acknowledges it, it escalates at ${next}.` : ''}`,
         };
       }

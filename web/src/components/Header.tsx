@@ -1,10 +1,12 @@
 // NHS header with the service name, the signed-in person and the navigation from the routes table.
 import type { User } from '../api/types';
 import { Link } from '../router';
+import { DutyBadge } from './DutyBadge';
 import { allowed, findRoute, routes } from '../routes';
 
 export function Header({ me, path, onSignOut }: { me: User; path: string; onSignOut: () => void }) {
-  const current = findRoute(path)?.route.path;
+  const found = findRoute(path)?.route;
+  const current = found?.path;
   const nav = routes.filter((r) => r.nav && allowed(r, me.org_role));
   return (
     <header className="nhsuk-header" role="banner">
@@ -16,6 +18,9 @@ export function Header({ me, path, onSignOut }: { me: User; path: string; onSign
         </div>
         <nav className="nhsuk-header__account" aria-label="Account">
           <ul className="nhsuk-header__account-list">
+            <li className="nhsuk-header__account-item">
+              <DutyBadge />
+            </li>
             <li className="nhsuk-header__account-item">
               <Link className="nhsuk-header__account-link" href="/me">
                 {me.display_name}
@@ -33,7 +38,7 @@ export function Header({ me, path, onSignOut }: { me: User; path: string; onSign
         <div className="nhsuk-header__navigation-container nhsuk-width-container">
           <ul className="nhsuk-header__navigation-list">
             {nav.map((r) => {
-              const isCurrent = r.path === current || (r.path === '/' && current?.startsWith('/conversations'));
+              const isCurrent = r.path === current || (r.path === '/' && current?.startsWith('/conversations')) || r.path === found?.section;
               return (
                 <li key={r.path} className={`nhsuk-header__navigation-item${isCurrent ? ' nhsuk-header__navigation-item--current' : ''}`}>
                   <Link className="nhsuk-header__navigation-link" href={r.path} aria-current={isCurrent ? 'page' : undefined}>

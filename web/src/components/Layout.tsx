@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { useChat } from '../state/store';
 import { ConnectionStatus } from './ConnectionStatus';
 import { Header } from './Header';
+import { UrgentAlertBanner } from './UrgentAlertBanner';
 
 export function Layout({ path, onSignOut, children }: { path: string; onSignOut: () => void; children: ReactNode }) {
   const chat = useChat();
@@ -18,6 +19,7 @@ export function Layout({ path, onSignOut, children }: { path: string; onSignOut:
       </div>
       <div className="nhsuk-width-container">
         <main className="nhsuk-main-wrapper nhsuk-main-wrapper--s" id="maincontent" tabIndex={-1}>
+          <UrgentAlertBanner />
           {children}
         </main>
       </div>

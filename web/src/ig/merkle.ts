@@ -78,8 +78,13 @@ export type SignatureCheck = 'valid' | 'invalid' | 'unsupported';
  * without Ed25519 in WebCrypto answers "unsupported".
  */
 export async function verifySignedNote(note: string, verifierKey: string, size: number, rootB64: string): Promise<SignatureCheck> {
-  const [origin, keyHash, keyB64, ...rest] = verifierKey.split('+');
-  if (!origin || !keyHash || !keyB64 || rest.length > 0) return 'invalid';
+  // The origin and the key hash hold no '+'; the base64 key may (so split at the first two only).
+  const a = verifierKey.indexOf('+');
+  const b = verifierKey.indexOf('+', a + 1);
+  if (a <= 0 || b <= a + 1) return 'invalid';
+  const origin = verifierKey.slice(0, a);
+  const keyHash = verifierKey.slice(a + 1, b);
+  const keyB64 = verifierKey.slice(b + 1);
   const key = b64ToBytes(keyB64);
   if (key.length !== 33 || key[0] !== 0x01) return 'invalid';
   const split = note.indexOf('\n\n');

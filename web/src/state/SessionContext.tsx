@@ -18,3 +18,8 @@ export function useSession(): Session {
   if (!s) throw new Error('useSession outside SessionProvider');
   return s;
 }
+
+/** The Session, or null outside a SessionProvider (components also rendered on their own in tests). */
+export function useSessionOrNull(): Session | null {
+  return useContext(SessionContext);
+}

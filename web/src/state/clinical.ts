@@ -7,7 +7,7 @@ import type { Alert } from '../api/audit';
 import type { DutyStatus, Escalation, Patient, Warning } from '../api/clinical';
 import type { Priority } from '../api/types';
 import { mergeEscalation } from '../clinical/escalation';
-import { useSession } from './SessionContext';
+import { useSessionOrNull } from './SessionContext';
 
 /** An urgent or emergency message that should catch the eye now (never its text). */
 export interface UrgentAlert {
@@ -96,9 +96,12 @@ export class ClinicalStore {
   };
 }
 
+// Outside a SessionProvider (a component rendered on its own in a test) the state is empty.
+const detached = new ClinicalStore();
+
 /** The signed-in session's clinical store. */
 export function useClinicalStore(): ClinicalStore {
-  return useSession().clinical;
+  return useSessionOrNull()?.clinical ?? detached;
 }
 
 export function useClinical(): ClinicalState {

@@ -8,12 +8,13 @@ import { useSession } from '../../state/SessionContext';
 import type { PendingMessage } from '../../state/chat';
 import { conversationTitle } from '../../state/selectors';
 import { useChat } from '../../state/store';
+import { ClinicalPanel } from './ClinicalPanel';
 import { Composer } from './Composer';
 import { MembersPanel } from './MembersPanel';
 import type { MessageActions } from './MessageItem';
 import { MessageList } from './MessageList';
 
-const KIND_LABELS: Record<string, string> = { direct: 'Direct message', group: 'Group', channel: 'Channel' };
+const KIND_LABELS: Record<string, string> = { direct: 'Direct message', group: 'Group', channel: 'Channel', role: 'Role' };
 
 export function ConversationScreen({ params }: { params: Params }) {
   const id = params.id ?? '';
@@ -100,6 +101,7 @@ export function ConversationScreen({ params }: { params: Params }) {
           Messages could not be loaded. Check your connection; Wardline will catch up when it is back.
         </p>
       )}
+      <ClinicalPanel conversation={conversation} />
       <MembersPanel chat={chat} conversation={conversation} />
       <MessageList chat={chat} conversation={conversation} actions={actions} onLoadOlder={() => session.loadOlder(id)} onRetry={retry} onDiscard={discard} />
       <Composer onSend={send} />

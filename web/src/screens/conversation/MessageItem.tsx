@@ -5,6 +5,7 @@ import { Time } from '../../components/Time';
 import type { ChatState } from '../../state/chat';
 import { awaitsMyAck, personName, ticksFor } from '../../state/selectors';
 import { EditMessageForm } from './EditMessageForm';
+import { MessageClinical } from './MessageClinical';
 import { MessageStatus } from './MessageStatus';
 
 export interface MessageActions {
@@ -74,6 +75,7 @@ export function MessageItem({ chat, conversation, message: m, actions }: { chat:
           </span>
         )}
       </div>
+      <MessageClinical chat={chat} message={m} />
       {mode === 'confirm-delete' && (
         <div className="app-confirm" role="group" aria-label="Confirm deletion">
           <p>Delete this message for everyone? It stays in the organisation’s audit record.</p>

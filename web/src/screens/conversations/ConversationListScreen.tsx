@@ -1,21 +1,23 @@
-// The conversation list, most recently active first, with a title filter.
+// The conversation list, most recently active first, with a title search and clinical filters.
 import { useMemo, useState } from 'react';
+import { type ListFilters, filterConversations, filtersActive, noFilters } from '../../clinical/filters';
 import { PageHeading } from '../../components/PageHeading';
 import { Link } from '../../router';
-import { conversationTitle } from '../../state/selectors';
+import { useClinical } from '../../state/clinical';
 import { useChat } from '../../state/store';
+import { ConversationFilters } from './ConversationFilters';
 import { ConversationRow } from './ConversationRow';
 
 export function ConversationListScreen() {
   const chat = useChat();
-  const [query, setQuery] = useState('');
+  const clinical = useClinical();
+  const [filters, setFilters] = useState<ListFilters>(noFilters);
+  const query = filters.query;
+  const setQuery = (q: string) => setFilters((f) => ({ ...f, query: q }));
   const visible = useMemo(() => {
-    const q = query.trim().toLowerCase();
-    return chat.order
-      .map((id) => chat.conversations[id])
-      .filter((c) => c !== undefined)
-      .filter((c) => !q || conversationTitle(chat, c).toLowerCase().includes(q));
-  }, [chat, query]);
+    const all = chat.order.map((id) => chat.conversations[id]).filter((c) => c !== undefined);
+    return filterConversations(chat, clinical, all, filters);
+  }, [chat, clinical, filters]);
   const total = chat.order.length;
 
   return (
@@ -39,13 +41,14 @@ export function ConversationListScreen() {
           onChange={(e) => setQuery(e.target.value)}
         />
       </div>
+      <ConversationFilters value={filters} onChange={setFilters} />
       <p className="nhsuk-u-visually-hidden" role="status">
-        {query ? `${visible.length} of ${total} conversations match` : ''}
+        {filtersActive(filters) ? `${visible.length} of ${total} conversations match` : ''}
       </p>
       {total === 0 ? (
         <p>You are not in any conversations yet. Start one with a colleague from the directory.</p>
       ) : visible.length === 0 ? (
-        <p>No conversation title matches “{query}”.</p>
+        <p>{query && !filtersActive({ ...filters, query: '' }) ? `No conversation title matches “${query}”.` : 'No conversation matches these filters.'}</p>
       ) : (
         <ul className="app-conversation-list">
           {visible.map((c) => (

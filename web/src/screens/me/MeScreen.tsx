@@ -2,6 +2,7 @@
 import { PageHeading } from '../../components/PageHeading';
 import { useSession } from '../../state/SessionContext';
 import { PasswordChangeForm } from '../signin/PasswordChangeForm';
+import { DutySection } from './DutySection';
 
 const ROLE_LABELS: Record<string, string> = { member: 'Staff member', admin: 'Administrator', auditor: 'Information governance auditor' };
 
@@ -31,6 +32,8 @@ export function MeScreen() {
         ))}
       </dl>
       <p className="nhsuk-body-s">Your administrator keeps these details up to date.</p>
+
+      {me.org_role !== 'auditor' && <DutySection />}
 
       <h2 className="nhsuk-heading-m">Change your password</h2>
       <p>Changing your password signs you out everywhere, on this device too. Then sign in with the new one.</p>
