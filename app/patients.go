@@ -64,7 +64,7 @@ func (s *PatientService) nhsHMAC(ctx context.Context, orgID, nhs string) (string
 // see the patient for the next 24 hours. The grant and the audit event commit together.
 func (s *PatientService) found(ctx context.Context, a *wardline.Actor, p *wardline.Patient, action, hmac string) error {
 	ev := s.auditEvent(ctx, action, "patient", p.ID)
-	ev.Detail = map[string]any{"nhs_hmac": hmac}
+	ev.Detail = map[string]any{wardline.DetailPatientHMAC: hmac}
 	now := s.now()
 	return s.store.Update(ctx, func(tx wardline.Tx) error {
 		if err := tx.GrantPatientAccess(ctx, p.ID, a.User.ID, now); err != nil {
@@ -78,7 +78,7 @@ func (s *PatientService) found(ctx context.Context, a *wardline.Actor, p *wardli
 func (s *PatientService) missed(ctx context.Context, action, hmac, reason string) error {
 	ev := s.auditEvent(ctx, action, "patient", "")
 	ev.Outcome = wardline.OutcomeFailure
-	ev.Detail = map[string]any{"nhs_hmac": hmac, "reason": reason}
+	ev.Detail = map[string]any{wardline.DetailPatientHMAC: hmac, "reason": reason}
 	return s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) })
 }
 
@@ -125,7 +125,7 @@ func (s *PatientService) Register(ctx context.Context, n wardline.NewPatient) (*
 			return nil, false, err
 		}
 		ev := s.auditEvent(ctx, wardline.ActionPatientRegistered, "patient", p.ID)
-		ev.Detail = map[string]any{"nhs_hmac": hmac, "opted_out": p.OptedOut}
+		ev.Detail = map[string]any{wardline.DetailPatientHMAC: hmac, "opted_out": p.OptedOut}
 		err = s.store.Update(ctx, func(tx wardline.Tx) error {
 			if err := tx.InsertKey(ctx, key); err != nil {
 				return err
@@ -183,6 +183,22 @@ func (s *PatientService) Lookup(ctx context.Context, l wardline.PatientLookup) (
 	return p, s.found(ctx, a, p, wardline.ActionPatientLookedUp, hmac)
 }
 
+// patientEvent is the audit entry of something done to a patient the caller can see: the
+// patient's id as target and the HMAC of their NHS number under wardline.DetailPatientHMAC, the
+// key IG officers' searches by NHS number look for (never the number itself).
+func (s *PatientService) patientEvent(ctx context.Context, action string, p *wardline.Patient) (*wardline.AuditEvent, error) {
+	hmac := p.NHSHMAC
+	if hmac == "" {
+		var err error
+		if hmac, err = s.nhsHMAC(ctx, p.OrgID, p.NHSNumber); err != nil {
+			return nil, err
+		}
+	}
+	ev := s.auditEvent(ctx, action, "patient", p.ID)
+	ev.Detail = map[string]any{wardline.DetailPatientHMAC: hmac}
+	return ev, nil
+}
+
 // visiblePatient loads a patient the caller may see; anyone else gets ENOTFOUND.
 func (d *deps) visiblePatient(ctx context.Context, a *wardline.Actor, id string) (*wardline.Patient, error) {
 	notFound := wardline.Errorf(wardline.ENOTFOUND, "patient not found")
@@ -215,7 +231,10 @@ func (s *PatientService) Patient(ctx context.Context, id string) (*wardline.Pati
 	if err != nil {
 		return nil, err
 	}
-	ev := s.auditEvent(ctx, wardline.ActionPatientViewed, "patient", p.ID)
+	ev, err := s.patientEvent(ctx, wardline.ActionPatientViewed, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
 		return nil, err
 	}
@@ -235,8 +254,11 @@ func (s *PatientService) UpdatePatient(ctx context.Context, id string, u wardlin
 	if u.OptedOut == nil {
 		return nil, errInvalid("opted_out is required")
 	}
-	ev := s.auditEvent(ctx, wardline.ActionPatientUpdated, "patient", p.ID)
-	ev.Detail = map[string]any{"opted_out": *u.OptedOut}
+	ev, err := s.patientEvent(ctx, wardline.ActionPatientUpdated, p)
+	if err != nil {
+		return nil, err
+	}
+	ev.Detail["opted_out"] = *u.OptedOut
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
 		if err := tx.SetPatientOptOut(ctx, p.ID, *u.OptedOut); err != nil {
 			return err
@@ -282,8 +304,11 @@ func (s *PatientService) Timeline(ctx context.Context, id, cursor string, limit 
 	if err := s.attachEscalations(ctx, s.store, msgs); err != nil {
 		return nil, "", err
 	}
-	ev := s.auditEvent(ctx, wardline.ActionPatientTimelineViewed, "patient", p.ID)
-	ev.Detail = map[string]any{"count": len(msgs), "conversations": convs}
+	ev, err := s.patientEvent(ctx, wardline.ActionPatientTimelineViewed, p)
+	if err != nil {
+		return nil, "", err
+	}
+	ev.Detail["count"], ev.Detail["conversations"] = len(msgs), convs
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
 		return nil, "", err
 	}

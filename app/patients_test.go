@@ -219,7 +219,7 @@ func TestPatientIdentifiersAreNotStoredInClear(t *testing.T) {
 		if action == wardline.ActionPatientLookedUp {
 			var d map[string]any
 			_ = json.Unmarshal([]byte(detail), &d)
-			if d["nhs_hmac"] == missHMAC {
+			if d[wardline.DetailPatientHMAC] == missHMAC {
 				sawMiss = true
 			}
 		}

@@ -18,7 +18,9 @@ export function useDuty(): DutyInfo | null {
 
 export function DutyBadge() {
   const duty = useDuty();
-  if (!duty) return null;
+  const { me } = useSession();
+  // IG officers take no clinical messages: no duty status to show.
+  if (!duty || me.org_role === 'auditor') return null;
   return (
     <Link className={`nhsuk-header__account-link app-duty app-duty--${duty.status}`} href="/me">
       <span className="nhsuk-u-visually-hidden">Your status: </span>

@@ -6,3 +6,18 @@ export function actionLabel(action: string): string {
   const s = action.replace(/[._]/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+const ALERT_LABELS: Record<string, string> = {
+  many_conversations_read: 'Many conversations read',
+  many_patients_read: 'Many patients looked at',
+  access_outside_hours: 'Access outside working hours',
+  bulk_export: 'Large export',
+  failed_sign_ins_account: 'Failed sign-ins to one account',
+  failed_sign_ins_address: 'Failed sign-ins from one address',
+  new_device: 'Sign-in from a new device',
+  patient_read_outside_conversation: 'Patient looked at outside any conversation',
+};
+
+export function alertLabel(kind: string): string {
+  return ALERT_LABELS[kind] ?? actionLabel(kind);
+}

@@ -135,7 +135,6 @@ function TrackingForm({ conversation }: { conversation: Conversation }) {
           {resolved ? 'Reopen conversation' : 'Mark as resolved'}
         </button>
 
-        <h2 className="nhsuk-heading-s">Category</h2>
         <div className="app-inline-form">
           <div className="nhsuk-form-group">
             <label className="nhsuk-label" htmlFor="conv-category">
@@ -157,11 +156,10 @@ function TrackingForm({ conversation }: { conversation: Conversation }) {
 
         {takesContact && (
           <>
-            <h2 className="nhsuk-heading-s">Escalation contact</h2>
             <div className="app-inline-form">
               <div className="nhsuk-form-group">
                 <label className="nhsuk-label" htmlFor="conv-escalation">
-                  Role that unacknowledged urgent messages escalate to
+                  Escalation contact: the role unacknowledged urgent messages escalate to
                 </label>
                 <select className="nhsuk-select" id="conv-escalation" value={contact} onChange={(e) => setContact(e.target.value)}>
                   <option value="">None</option>

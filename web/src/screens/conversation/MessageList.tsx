@@ -2,6 +2,7 @@
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { Conversation } from '../../api/types';
 import { type ChatState, type PendingMessage, emptyWindow } from '../../state/chat';
+import { useClinical } from '../../state/clinical';
 import { messagesOf } from '../../state/selectors';
 import { type MessageActions, MessageItem } from './MessageItem';
 
@@ -24,12 +25,14 @@ export function MessageList({ chat, conversation, actions, onLoadOlder, onRetry,
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState(false);
   const newest = messages[messages.length - 1]?.seq ?? 0;
+  // A send's warnings and escalation arrive after the message itself (the stream's copy first).
+  const { warnings, escalations } = useClinical();
 
   // Follow new messages when the reader is at the bottom; leave them be when they scrolled up.
   useLayoutEffect(() => {
     const el = ref.current;
     if (el && atBottom.current) el.scrollTop = el.scrollHeight;
-  }, [newest, window_.pending.length]);
+  }, [newest, window_.pending.length, warnings, escalations]);
 
   async function older() {
     setLoadingOlder(true);

@@ -7,7 +7,7 @@ import { ErrorSummary, type Problem } from '../../components/ErrorSummary';
 import { PageHeading } from '../../components/PageHeading';
 import { AdminNav } from '../../components/SubNav';
 import { TextField } from '../../components/TextField';
-import { actionLabel } from '../../ig/actions';
+import { alertLabel } from '../../ig/actions';
 import { useSession } from '../../state/SessionContext';
 import { IgNav } from './IgNav';
 
@@ -116,7 +116,7 @@ export function AlertPolicyScreen() {
                   onChange={(e) => setPolicy({ ...policy, disabled: e.target.checked ? disabled.filter((x) => x !== k) : [...disabled, k] })}
                 />
                 <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor={`alert-kind-${k}`}>
-                  {actionLabel(k)}
+                  {alertLabel(k)}
                 </label>
               </div>
             ))}

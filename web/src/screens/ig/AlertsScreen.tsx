@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ALERT_KINDS, type Alert, listAlerts } from '../../api/audit';
 import { PageHeading } from '../../components/PageHeading';
 import { Time } from '../../components/Time';
-import { actionLabel } from '../../ig/actions';
+import { alertLabel } from '../../ig/actions';
 import { useClinical } from '../../state/clinical';
 import { usePersonName } from '../../state/directory';
 import { IgNav } from './IgNav';
@@ -50,7 +50,7 @@ export function AlertsScreen() {
           <option value="">All</option>
           {ALERT_KINDS.map((k) => (
             <option key={k} value={k}>
-              {actionLabel(k)}
+              {alertLabel(k)}
             </option>
           ))}
         </select>
@@ -65,7 +65,7 @@ export function AlertsScreen() {
         {shown.map((a) => (
           <li key={a.id} className="app-alert">
             <p className="app-alert__head">
-              <strong>{actionLabel(a.kind)}</strong> <Time iso={a.at} />
+              <strong>{alertLabel(a.kind)}</strong> <Time iso={a.at} />
               {igAlerts.some((x) => x.id === a.id) && <strong className="nhsuk-tag nhsuk-tag--yellow app-tag-small">New</strong>}
             </p>
             <p className="app-alert__message">{a.message}</p>

@@ -10,7 +10,7 @@ import { PageHeading } from '../../components/PageHeading';
 import { TextField } from '../../components/TextField';
 import { Time } from '../../components/Time';
 import { saveFile } from '../../components/saveFile';
-import { type Params, navigate } from '../../router';
+import type { Params } from '../../router';
 import { useSession } from '../../state/SessionContext';
 import { usePersonName } from '../../state/directory';
 import { IgNav } from './IgNav';
@@ -52,7 +52,6 @@ export function InvestigationsScreen({ params }: { params: Params }) {
         onOpened={async (inv) => {
           setOpened(inv.id);
           await reload();
-          if (params.conversation) navigate('/ig/investigations', { replace: true });
         }}
       />
       <h2 className="nhsuk-heading-m">Cases</h2>
