@@ -155,7 +155,8 @@ export class EventStream {
           this.ws?.send(JSON.stringify(fx.event));
           break;
         case 'messages':
-          this.handlers.messages(fx.source, fx.messages, fx.silent === true);
+          if (fx.silent) this.handlers.messages(fx.source, fx.messages, true);
+          else this.handlers.messages(fx.source, fx.messages);
           break;
         case 'event':
           this.handlers.event(fx.event);

@@ -188,3 +188,15 @@ describe('truncated replay', () => {
     expect(shown(feed(filled.state, [created(8), created(9)]).effects)).toEqual(['c-1:9']);
   });
 });
+
+describe('silent copies', () => {
+  it('passes "silent" on with a live message for someone off duty, and only then', () => {
+    let s = receive(knowConversation(initialState(), 'c1', 0), { type: 'hello', user_id: 'u', server_time: '' }).state;
+    s = receive(s, { type: 'resume.done' }).state;
+    const m = (seq: number) => ({ id: `m${seq}`, conversation_id: 'c1', seq, sender_id: 'x', client_id: `k${seq}`, body: 'b', priority: 'routine' as const, requires_ack: false, created_at: '', edited_at: null, deleted: false });
+    const quiet = receive(s, { type: 'message.created', message: m(1), silent: true });
+    expect(quiet.effects).toEqual([{ kind: 'messages', source: 'live', messages: [m(1)], silent: true }]);
+    const loud = receive(quiet.state, { type: 'message.created', message: m(2) });
+    expect(loud.effects).toEqual([{ kind: 'messages', source: 'live', messages: [m(2)] }]);
+  });
+});
