@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"runtime"
 	"sort"
 	"sync"
@@ -32,15 +33,16 @@ var migrationFS embed.FS
 const maxBatch = 60
 
 // maxDeferrals is how often a write that met a lock held by another node is put into a later
-// batch before it runs alone, waiting as long as it takes.
+// batch before it runs alone with a longer lock timeout; after three times as many it fails.
 const maxDeferrals = 3
 
 // Options tune a Store; the zero value is the default.
 type Options struct {
-	// LockTimeout bounds how long a write that is not first in its batch waits for a row lock
-	// held by another node's transaction (default 50 ms). A write that waits longer is undone to
-	// its savepoint and retried in the next batch: two nodes' batches that lock two conversations
-	// in opposite orders would otherwise deadlock until PostgreSQL's deadlock_timeout (1 s).
+	// LockTimeout bounds how long a write waits for a row lock held by another node's
+	// transaction (default 50 ms). A write that waits longer is undone to its savepoint and
+	// retried in a later batch after a random pause: two nodes' batches that lock two
+	// conversations in opposite orders would otherwise deadlock until PostgreSQL's
+	// deadlock_timeout (1 s) and stall both nodes' writes meanwhile.
 	LockTimeout time.Duration
 	// TxTimeout bounds one batch transaction (default 30 s).
 	TxTimeout time.Duration
@@ -71,6 +73,7 @@ type writeReq struct {
 	fn        func(wardline.Tx) error
 	done      chan error
 	deferrals int
+	notBefore time.Time // a deferred write waits until then
 }
 
 // Open connects to the database at url (a postgres:// URL or DSN; pool_max_conns and the other
@@ -158,29 +161,54 @@ func (s *Store) Update(ctx context.Context, fn func(wardline.Tx) error) error {
 // only queue behind each other's row locks; the batch is what makes writes cheap.
 func (s *Store) writer() {
 	defer s.wg.Done()
-	var again []*writeReq // writes that met another node's lock, first in the next batch
+	var again []*writeReq // writes that met another node's lock, retried after a short pause
 	open := true
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for open || len(again) > 0 {
 		batch := make([]*writeReq, 0, maxBatch)
-		if len(again) == 0 {
-			req, ok := <-s.writes
-			if !ok {
-				return
-			}
-			batch = append(batch, req)
-		}
-		// A write deferred too often runs alone and waits without a lock timeout: it holds no
-		// other lock then, so it cannot be part of a deadlock through this batch.
-		for i, r := range again {
-			if r.deferrals >= maxDeferrals {
-				again = append(again[:i:i], again[i+1:]...)
-				again = append(again, s.runBatch([]*writeReq{r}, false)...)
-				break
+		// Deferred writes whose pause is over go first.
+		now := time.Now()
+		var wake time.Time
+		kept := again[:0]
+		for _, r := range again {
+			if !r.notBefore.After(now) && len(batch) < maxBatch {
+				batch = append(batch, r)
+			} else {
+				kept = append(kept, r)
+				if wake.IsZero() || r.notBefore.Before(wake) {
+					wake = r.notBefore
+				}
 			}
 		}
-		n := min(len(again), maxBatch-len(batch))
-		batch = append(batch, again[:n]...)
-		again = again[n:]
+		again = kept
+		if len(batch) == 0 {
+			var wait <-chan time.Time
+			if !wake.IsZero() {
+				timer.Reset(time.Until(wake))
+				wait = timer.C
+			}
+			var in <-chan *writeReq
+			if open {
+				in = s.writes
+			}
+			select {
+			case r, ok := <-in:
+				if !ok {
+					open = false
+					continue
+				}
+				batch = append(batch, r)
+			case <-wait:
+				continue
+			}
+			if !timer.Stop() && wait != nil {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
 	drain:
 		for open && len(batch) < maxBatch {
 			select {
@@ -194,8 +222,22 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		if len(batch) > 0 {
-			again = append(again, s.runBatch(batch, true)...)
+		// A write deferred often runs alone with a longer lock timeout: it can then wait out any
+		// other node's batch without being part of a deadlock through its own batch.
+		var solo []*writeReq
+		rest := batch[:0]
+		for _, r := range batch {
+			if r.deferrals >= maxDeferrals {
+				solo = append(solo, r)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		for _, r := range solo {
+			again = append(again, s.runBatch([]*writeReq{r}, 10*s.opts.LockTimeout)...)
+		}
+		if len(rest) > 0 {
+			again = append(again, s.runBatch(rest, s.opts.LockTimeout)...)
 		}
 	}
 }
@@ -209,7 +251,7 @@ type result struct {
 
 // runBatch runs batch until it commits or fails for good, answers every request that is settled,
 // and returns those to retry in a later batch.
-func (s *Store) runBatch(batch []*writeReq, lockTimeout bool) (again []*writeReq) {
+func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []*writeReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.TxTimeout)
 	defer cancel()
 	var (
@@ -237,8 +279,12 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout bool) (again []*writeReq
 	for i, r := range batch {
 		res := results[i]
 		switch {
+		case res.deferred && r.deferrals >= maxDeferrals*3:
+			r.done <- fmt.Errorf("postgres: gave up waiting for a row lock: %w", res.err)
 		case res.deferred:
 			r.deferrals++
+			// A random pause, so that two nodes' writes that met do not meet again at once.
+			r.notBefore = time.Now().Add(time.Duration(rand.Int64N(int64(s.opts.LockTimeout) * int64(r.deferrals))))
 			again = append(again, r)
 		case res.err != nil:
 			r.done <- res.err
@@ -259,7 +305,7 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout bool) (again []*writeReq
 // tryBatch makes one attempt at running batch in one transaction. On error nothing of the batch
 // is committed, and retry says whether trying again is safe (the commit was never sent, or the
 // server refused it).
-func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout bool) (results []result, retry bool, err error) {
+func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout time.Duration) (results []result, retry bool, err error) {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, true, fmt.Errorf("postgres: acquire: %w", err)
@@ -267,7 +313,8 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout boo
 	// A connection left inside a transaction (by any failure below) is destroyed on release.
 	defer pc.Release()
 	conn := pc.Conn()
-	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL READ COMMITTED; SAVEPOINT w"); err != nil {
+	begin := fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = %d; SAVEPOINT w", lockTimeout.Milliseconds())
+	if _, err := conn.Exec(ctx, begin); err != nil {
 		return nil, true, fmt.Errorf("postgres: begin: %w", err)
 	}
 	rollback := func() { _, _ = conn.Exec(ctx, "ROLLBACK") }
@@ -288,11 +335,8 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout boo
 			end = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w"
 		}
 		next := ""
-		if i == 0 && lockTimeout && len(batch) > 1 {
-			next += fmt.Sprintf("; SET LOCAL lock_timeout = %d", s.opts.LockTimeout.Milliseconds())
-		}
 		if i < len(batch)-1 {
-			next += "; SAVEPOINT w"
+			next = "; SAVEPOINT w"
 		}
 		if _, xerr := conn.Exec(ctx, end+next); xerr != nil {
 			if ferr != nil || isConnError(xerr) {
@@ -310,11 +354,8 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout boo
 		}
 		if ferr != nil {
 			tx.audit = tx.audit[:mark]
-			if tx.retryable || isRetryable(ferr) {
-				results[i].deferred = true
-			} else {
-				results[i].err = ferr
-			}
+			results[i].err = ferr
+			results[i].deferred = tx.retryable || isRetryable(ferr)
 			continue
 		}
 		results[i].hooks = tx.hooks
@@ -586,3 +627,6 @@ func isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
 }
+
+// BackendPID is the server process of the transaction's connection (for tests that kill it).
+func (t *txn) BackendPID() int { return int(t.queries.db.(*txdb).conn.PgConn().PID()) }
