@@ -31,7 +31,7 @@ func auditDetail(e *wardline.AuditEvent) (string, error) {
 func auditArrays(events []*wardline.AuditEvent) []any {
 	n := len(events)
 	var (
-		ids, orgs, actors, sessions, addrs, actions = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ids, orgs, actors, sessions, addrs, actions   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ttypes, tids, convs, outcomes, justs, details = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ats                                           = make([]time.Time, n)
 	)
