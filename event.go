@@ -3,6 +3,7 @@ package wardline
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Event types on the event stream (API.md "Event stream").
@@ -30,6 +31,10 @@ type Event struct {
 	Message      *Message      `json:"message,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Conversation *Conversation `json:"conversation,omitempty"`
+
+	// PublishedAt is when the event was published (set by buses that cross nodes), for the
+	// fan-out latency metric; zero means "just now".
+	PublishedAt time.Time `json:"-"`
 
 	// wire caches the JSON sent to clients, so that a message is encoded once however many
 	// members receive it.

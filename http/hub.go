@@ -26,6 +26,7 @@ type Hub struct {
 	unsubscribe func()
 	stop        chan struct{}
 	done        chan struct{}
+	catchUpKick chan struct{} // nil when catch-up is off (one node)
 }
 
 func newHub(s *Server, opts WSOptions, origins []string) *Hub {
@@ -33,6 +34,10 @@ func newHub(s *Server, opts WSOptions, origins []string) *Hub {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	h.unsubscribe = s.bus.Subscribe(h.dispatch)
 	go h.maintain()
+	if h.opts.CatchUpInterval > 0 {
+		h.catchUpKick = make(chan struct{}, 1)
+		go h.catchUpLoop()
+	}
 	return h
 }
 
@@ -52,6 +57,9 @@ func (h *Hub) register(c *wsConn) bool {
 	}
 	set[c] = struct{}{}
 	h.count.Add(1)
+	if h.catchUpKick != nil {
+		go h.baseline(c)
+	}
 	return true
 }
 
@@ -76,6 +84,7 @@ func (h *Hub) dispatch(e *wardline.Event) {
 		return
 	}
 	var data []byte
+	now := time.Now()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, uid := range e.Recipients {
@@ -87,7 +96,7 @@ func (h *Hub) dispatch(e *wardline.Event) {
 					return
 				}
 			}
-			f := frame{data: data}
+			f := frame{data: data, queued: now}
 			if e.Type == wardline.EventMessageCreated {
 				f.ev, f.recipients = e, e.Recipients
 			}

@@ -23,6 +23,10 @@ type WSOptions struct {
 	PingInterval  time.Duration // idle connections are pinged this often
 	ResumeWait    time.Duration // live events are held this long for a resume after hello
 	CheckInterval time.Duration // sessions of open streams are re-checked this often
+	// CatchUpInterval, when set, makes the hub compare its streams with the store this often and
+	// send what a lost bus event left out (and at once when the bus reports a gap). Off for one
+	// node, whose in-process bus loses nothing.
+	CatchUpInterval time.Duration
 }
 
 func (o WSOptions) withDefaults() WSOptions {
@@ -88,6 +92,7 @@ type frame struct {
 	ev         *wardline.Event
 	recipients []string
 	closeAfter bool
+	queued     time.Time // when the hub queued it, for the fan-out metric
 }
 
 // wsConn is one open event stream.
@@ -108,6 +113,7 @@ type wsConn struct {
 
 	wmu       sync.Mutex            // one writer at a time
 	sent      map[string]*seqWindow // message.created seqs written per conversation, under wmu
+	base      map[string]int64      // catch-up: seq each conversation stood at when the stream opened, under mu
 	lastWrite atomic.Int64
 	checking  atomic.Bool
 }
@@ -374,6 +380,9 @@ func (c *wsConn) write(f frame, timeout time.Duration) error {
 	c.lastWrite.Store(time.Now().UnixNano())
 	if m != nil {
 		win.mark(m.Seq)
+		if !f.queued.IsZero() {
+			c.hub.s.metrics.observeFanout(f.ev, f.queued)
+		}
 		if m.SenderID == c.actor.User.ID {
 			return nil // a sender's own copy is not a delivery anyone waits for
 		}

@@ -152,8 +152,12 @@ func (b *Bus) fail(err error) {
 // Publish delivers e to this node's subscribers at once, then sends it, sealed, to the others.
 // Called from commit hooks in commit order, so this node's events leave in that order.
 func (b *Bus) Publish(ctx context.Context, e *wardline.Event) error {
+	now := time.Now().UTC()
+	if e.PublishedAt.IsZero() {
+		e.PublishedAt = now
+	}
 	b.deliver(e)
-	plain, err := json.Marshal(envelope{SentAt: time.Now().UTC(), Event: e})
+	plain, err := json.Marshal(envelope{SentAt: now, Event: e})
 	if err != nil {
 		b.fail(err)
 		return err
@@ -193,6 +197,7 @@ func (b *Bus) receive(msg *natsgo.Msg) {
 	if b.opts.OnReceive != nil {
 		b.opts.OnReceive(age)
 	}
+	env.Event.PublishedAt = env.SentAt
 	b.deliver(env.Event)
 }
 

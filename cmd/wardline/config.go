@@ -13,6 +13,7 @@ import (
 type Config struct {
 	DataDir       string
 	DatabaseURL   string
+	NATSURL       string
 	MasterKeyFile string
 
 	Addr    string
@@ -61,6 +62,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
 	boolFlag(fs, &c.Demo, "demo", "seed a demo organisation into an empty data directory")
+	stringFlag(fs, &c.NATSURL, "nats-url", "", "NATS URL(s), comma-separated, for the event bus between nodes (default: in process, one node)")
 }
 
 // masterKeyPath is where the master key is: the flag, or DATA_DIR/master.key.

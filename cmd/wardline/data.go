@@ -13,8 +13,9 @@ import (
 
 // data is an opened store with its keyring.
 type data struct {
-	store wardline.Store
-	keys  *keyring.Keyring
+	store  wardline.Store
+	keys   *keyring.Keyring
+	master *keyring.MasterKeys
 }
 
 // openData opens the database and loads the master key. A missing key is generated only when
@@ -28,40 +29,40 @@ func openData(ctx context.Context, cfg *Config, log *slog.Logger, clock wardline
 	if err != nil {
 		return nil, err
 	}
-	keys, err := loadKeyring(ctx, cfg, store, log, clock, warnGenerated)
+	keys, master, err := loadKeyring(ctx, cfg, store, log, clock, warnGenerated)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &data{store: store, keys: keys}, nil
+	return &data{store: store, keys: keys, master: master}, nil
 }
 
-func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.Keyring, error) {
+func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.Keyring, *keyring.MasterKeys, error) {
 	path := cfg.masterKeyPath()
 	orgs, err := store.CountOrgs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	master, err := keyring.LoadMasterKeys(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if orgs > 0 {
-			return nil, fmt.Errorf("master key file %s is missing, but the database holds encrypted data: restore the key file (a new key would make the data unreadable)", path)
+			return nil, nil, fmt.Errorf("master key file %s is missing, but the database holds encrypted data: restore the key file (a new key would make the data unreadable)", path)
 		}
 		if master, err = keyring.CreateMasterKeyFile(path); err != nil {
-			return nil, fmt.Errorf("create master key: %w", err)
+			return nil, nil, fmt.Errorf("create master key: %w", err)
 		}
 		if warn {
 			log.Warn("generated a new master key inside the data directory; in production keep the master key outside it (--master-key-file) so that a copy of the data directory is not also a copy of its key",
 				"path", path)
 		}
 	} else if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, nil, fmt.Errorf("master key: %w", err)
 	}
 	keys := keyring.New(master, store, clock)
 	if err := checkMasterKey(ctx, store, keys); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return keys, nil
+	return keys, master, nil
 }
 
 // checkMasterKey proves at start-up that the master key opens every organisation's key: a wrong

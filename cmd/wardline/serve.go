@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"wardline"
@@ -44,6 +45,8 @@ type Main struct {
 	Keys   *keyring.Keyring
 	App    *app.App
 	Server *whttp.Server
+	// Metrics are served at /metrics.
+	Metrics *whttp.Metrics
 
 	httpServer *http.Server
 	listener   net.Listener
@@ -106,9 +109,30 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store, m.Keys = d.store, d.keys
-	if m.Bus, err = openBus(ctx, &m.Config); err != nil {
+	if m.Metrics == nil {
+		m.Metrics = whttp.NewMetrics()
+	}
+	observeBatches(m.Store, m.Metrics.ObserveBatch, func(error) { m.Metrics.StoreError("commit") })
+	// The hub exists only later; a gap the bus reports before then needs no catch-up.
+	var hub atomic.Pointer[whttp.Hub]
+	if m.Bus, err = openBus(ctx, &m.Config, d.master, m.Log, busHooks{
+		onGap: func() {
+			if h := hub.Load(); h != nil {
+				h.CatchUp()
+			}
+		},
+		onError:   func(error) { m.Metrics.BusError("nats") },
+		onReceive: m.Metrics.ObserveBusTransit,
+	}); err != nil {
 		return err
 	}
+	if m.Config.NATSURL != "" && m.WS.CatchUpInterval == 0 {
+		// Several nodes: a stream that stayed open while its node lost bus events is caught up
+		// from the store at once on a reported gap, and every so often in any case.
+		m.WS.CatchUpInterval = 15 * time.Second
+	}
+	m.Store = whttp.InstrumentStore(m.Store, m.Metrics)
+	m.Bus = whttp.InstrumentBus(m.Bus, m.Metrics)
 	m.App = app.New(m.Store, m.Bus, m.Keys, m.Clock, m.Log, m.AppConfig)
 
 	if m.Config.Demo {
@@ -129,7 +153,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		tlsConfig, m.stopTLS = whttp.TLSConfig(cert)
 	}
-	m.Server = whttp.NewServer(m.App, m.Store, m.Bus, m.Log, whttp.Options{TLS: tlsConfig != nil, Web: webOrNil(webFS), WS: m.WS})
+	m.Server = whttp.NewServer(m.App, m.Store, m.Bus, m.Log, whttp.Options{TLS: tlsConfig != nil, Web: webOrNil(webFS), WS: m.WS, Metrics: m.Metrics})
+	hub.Store(m.Server.Hub())
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
