@@ -26,15 +26,32 @@ func (h *Hub) CatchUp() {
 func (h *Hub) catchUpLoop() {
 	t := time.NewTicker(h.opts.CatchUpInterval)
 	defer t.Stop()
+	// After a gap the sweep runs at once and again a little later, for events that other nodes
+	// buffered while they too were cut off and sent on their own reconnect.
+	again := time.NewTimer(time.Hour)
+	again.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-t.C:
+		case <-again.C:
 		case <-h.catchUpKick:
+			again.Reset(2 * time.Second)
 		}
 		h.sweep()
 	}
+}
+
+// firstGap returns the first seq after from, up to the window's max, that was not sent, or 0
+// when there is none.
+func (w *seqWindow) firstGap(from int64) int64 {
+	for s := max(from+1, w.max-seqWindowSize+1); s <= w.max; s++ {
+		if !w.sent(s) {
+			return s
+		}
+	}
+	return 0
 }
 
 // baseline records where each of the user's conversations stood when c opened: messages after
@@ -99,7 +116,13 @@ func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64)
 	for conv, last := range seqs {
 		hw, known := base[conv]
 		if w := c.sent[conv]; w != nil {
-			hw, known = max(hw, w.max), true
+			// A hole below the newest seq sent is an event lost while later ones arrived.
+			if gap := w.firstGap(hw); gap > 0 {
+				hw = gap - 1
+			} else {
+				hw = max(hw, w.max)
+			}
+			known = true
 		}
 		if !known {
 			// Joined since the stream opened: its history is not pushed, only what comes next.
