@@ -56,4 +56,5 @@ const (
 	ActionMarkedRead       = "message.marked_read"
 	ActionDirectorySearch  = "directory.searched"
 	ActionAdminUsersListed = "admin.users_listed"
+	ActionContentShredded  = "admin.conversation_shredded"
 )

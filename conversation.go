@@ -37,6 +37,9 @@ type Conversation struct {
 	PatientID   *string   `json:"patient_id"`
 	// LastActivityAt orders the conversation list (most recently active first).
 	LastActivityAt time.Time `json:"last_activity_at"`
+	// Shredded is true once the conversation's key was destroyed: its title and messages no longer
+	// exist anywhere, and it takes no new messages.
+	Shredded bool `json:"shredded,omitempty"`
 
 	// TitleSealed is the encrypted title as stored; the service opens it into Title.
 	TitleSealed []byte `json:"-"`

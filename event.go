@@ -16,6 +16,9 @@ const (
 	EventSessionRevoked      = "session.revoked"
 	EventResumeDone          = "resume.done"
 	EventResumeTruncated     = "resume.truncated"
+
+	// EventKeyShredded is node-to-node only: every node drops the named scope's keys from memory.
+	EventKeyShredded = "internal.key_shredded"
 )
 
 // Event is something that happened, published on the bus after it committed, for the nodes that
@@ -27,6 +30,9 @@ type Event struct {
 	// SessionIDs, for session.revoked, name the sessions whose streams must close. When empty,
 	// every stream of the recipients closes.
 	SessionIDs []string `json:"session_ids,omitempty"`
+
+	// Scope, for internal.key_shredded, is the scope whose keys were destroyed.
+	Scope string `json:"scope,omitempty"`
 
 	Message      *Message      `json:"message,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`

@@ -36,7 +36,8 @@ type App struct {
 	Messages      *MessageService
 	Deliveries    *Deliveries
 
-	deps *deps
+	deps        *deps
+	unsubscribe func()
 }
 
 // deps are what every service shares.
@@ -67,11 +68,18 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Conversations = &ConversationService{deps: d}
 	a.Messages = &MessageService{deps: d}
 	a.Deliveries = newDeliveries(d)
+	// A key shredded on any node must stop opening content on every node at once.
+	a.unsubscribe = bus.Subscribe(func(e *wardline.Event) {
+		if e.Type == wardline.EventKeyShredded && e.Scope != "" {
+			keys.Forget(e.Scope)
+		}
+	})
 	return a
 }
 
 // Close stops background work, flushing what is pending.
 func (a *App) Close() {
+	a.unsubscribe()
 	a.Deliveries.Close()
 }
 

@@ -24,7 +24,7 @@ func (d *deps) openTitle(ctx context.Context, c *wardline.Conversation) error {
 	}
 	b, err := d.keys.Open(ctx, c.ID, titleAAD(c.ID), c.TitleSealed)
 	if errors.Is(err, wardline.ErrContentDestroyed) {
-		c.Title = ""
+		c.Title, c.Shredded = "", true
 		return nil
 	} else if err != nil {
 		return err

@@ -78,7 +78,7 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 		Version:        1,
 	}
 	if m.BodySealed, err = s.keys.Seal(ctx, c.ID, bodyAAD(m.ID, m.Version), []byte(m.Body)); err != nil {
-		return nil, err
+		return nil, errShredded(err)
 	}
 	ev := s.auditEvent(ctx, wardline.ActionMessageSent, "message", m.ID)
 	ev.ConversationID = c.ID
@@ -248,7 +248,7 @@ func (s *MessageService) Edit(ctx context.Context, convID, msgID, body string) (
 	m.EditedAt = &now
 	m.Body = body
 	if m.BodySealed, err = s.keys.Seal(ctx, c.ID, bodyAAD(m.ID, m.Version), []byte(body)); err != nil {
-		return nil, err
+		return nil, errShredded(err)
 	}
 	ev := s.auditEvent(ctx, wardline.ActionMessageEdited, "message", m.ID)
 	ev.ConversationID = c.ID
@@ -403,4 +403,12 @@ func (s *MessageService) Receipts(ctx context.Context, convID, msgID string) ([]
 
 func (d *deps) publishReceipt(ctx context.Context, recipients []string, r *wardline.Receipt) {
 	d.publish(ctx, &wardline.Event{Type: wardline.EventReceipt, Recipients: recipients, Receipt: r})
+}
+
+// errShredded turns a destroyed key into an answer a person understands.
+func errShredded(err error) error {
+	if errors.Is(err, wardline.ErrContentDestroyed) {
+		return wardline.Errorf(wardline.ECONFLICT, "this conversation's content has been destroyed; it takes no new messages")
+	}
+	return err
 }

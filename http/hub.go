@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,6 +191,8 @@ func (h *Hub) Close() {
 	h.unsubscribe()
 	close(h.stop)
 	<-h.done
+	// Each stream gets a close frame; a client that does not answer within half a second is
+	// left to the library's own timeout rather than holding up the shutdown.
 	var wg sync.WaitGroup
 	for _, c := range h.snapshot() {
 		wg.Add(1)
@@ -200,16 +201,16 @@ func (h *Hub) Close() {
 			c.mu.Lock()
 			c.closed = true
 			c.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
 			done := make(chan struct{})
-			go func() { _ = c.ws.Close(websocket.StatusGoingAway, "server shutting down"); close(done) }()
+			go func() {
+				_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+				c.cancel()
+				close(done)
+			}()
 			select {
 			case <-done:
-			case <-ctx.Done():
-				_ = c.ws.CloseNow()
+			case <-time.After(500 * time.Millisecond):
 			}
-			c.cancel()
 		}()
 	}
 	wg.Wait()

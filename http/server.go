@@ -110,6 +110,8 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/api/v1/admin/users/{id}/reinstate", true, s.handleReinstate},
 		{"POST", "/api/v1/admin/users/{id}/offboard", true, s.handleOffboard},
 
+		{"POST", "/api/v1/admin/conversations/{id}/shred", true, s.handleShredConversation},
+
 		{"GET", "/api/v1/directory", true, s.handleDirectory},
 
 		{"POST", "/api/v1/conversations", true, s.handleCreateConversation},

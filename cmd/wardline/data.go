@@ -29,7 +29,7 @@ func openData(ctx context.Context, cfg *Config, log *slog.Logger, clock wardline
 	if err != nil {
 		return nil, err
 	}
-	keys, master, err := loadKeyring(ctx, cfg, store, log, clock, warnGenerated)
+	master, keys, err := loadKeyring(ctx, cfg, store, log, clock, warnGenerated)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -37,7 +37,7 @@ func openData(ctx context.Context, cfg *Config, log *slog.Logger, clock wardline
 	return &data{store: store, keys: keys, master: master}, nil
 }
 
-func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.Keyring, *keyring.MasterKeys, error) {
+func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *slog.Logger, clock wardline.Clock, warn bool) (*keyring.MasterKeys, *keyring.Keyring, error) {
 	path := cfg.masterKeyPath()
 	orgs, err := store.CountOrgs(ctx)
 	if err != nil {
@@ -62,7 +62,7 @@ func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *sl
 	if err := checkMasterKey(ctx, store, keys); err != nil {
 		return nil, nil, err
 	}
-	return keys, master, nil
+	return master, keys, nil
 }
 
 // checkMasterKey proves at start-up that the master key opens every organisation's key: a wrong

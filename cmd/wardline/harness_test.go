@@ -302,3 +302,8 @@ func (s *Stream) Messages(n int) []map[string]any {
 	}
 	return out
 }
+
+// wardlineAdmin is the first admin of a test organisation.
+func wardlineAdmin(email string) wardline.NewUser {
+	return wardline.NewUser{Email: email, DisplayName: "Test Admin"}
+}

@@ -9,14 +9,34 @@ import (
 	"wardline"
 )
 
+const keysUsage = `wardline keys rotate [--master] --data-dir DIR
+    Adds a new key term for every organisation and re-wraps its data keys under it; with --master,
+    first adds a new master key term to the master key file and re-wraps every organisation key
+    under it. Content is never re-encrypted, and the old terms keep working until retired, so a
+    running server goes on without downtime (restart other nodes after --master so they read the
+    new term).
+wardline keys retire --data-dir DIR [--master-term N]
+    Erases organisation key terms that nothing is wrapped by any more, and with --master-term the
+    old master key term from the key file: backups taken before then can no longer be opened with
+    the current key file, which is what makes shredded content unrecoverable in old backups.
+`
+
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return fmt.Errorf("keys needs a subcommand: rotate")
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "retire") {
+		fmt.Fprint(stderr, keysUsage)
+		return fmt.Errorf("keys needs a subcommand: rotate or retire")
 	}
 	var cfg Config
-	fs := flag.NewFlagSet("wardline keys rotate", flag.ContinueOnError)
+	var master bool
+	var masterTerm int
+	fs := flag.NewFlagSet("wardline keys "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.storageFlags(fs)
+	if args[0] == "rotate" {
+		fs.BoolVar(&master, "master", false, "also add a new master key term and re-wrap organisation keys under it")
+	} else {
+		fs.IntVar(&masterTerm, "master-term", 0, "an old master key term to remove from the key file")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -30,11 +50,45 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if args[0] == "retire" {
+		for _, id := range orgs {
+			if err := d.keys.RetireOrgKeyTerms(ctx, id); err != nil {
+				return fmt.Errorf("retire old key terms of organisation %s: %w", id, err)
+			}
+		}
+		fmt.Fprintf(stdout, "retired old key terms of %d organisations\n", len(orgs))
+		if masterTerm > 0 {
+			if err := d.keys.RetireMasterTerm(ctx, masterTerm); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "removed master key term %d from %s; destroy every copy of the old key file\n", masterTerm, d.master.Path())
+		}
+		return checkpoint(ctx, d.store)
+	}
+	if master {
+		term, err := d.master.AddTerm()
+		if err != nil {
+			return fmt.Errorf("add a master key term: %w", err)
+		}
+		if err := d.keys.RotateMasterKey(ctx); err != nil {
+			return fmt.Errorf("re-wrap organisation keys under master key term %d: %w", term, err)
+		}
+		fmt.Fprintf(stdout, "added master key term %d to %s and re-wrapped every organisation key under it\n", term, d.master.Path())
+	}
 	for _, id := range orgs {
 		if err := d.keys.RotateOrgKey(ctx, id); err != nil {
 			return fmt.Errorf("rotate key of organisation %s: %w", id, err)
 		}
 		fmt.Fprintf(stdout, "rotated the key of organisation %s\n", id)
+	}
+	return checkpoint(ctx, d.store)
+}
+
+// checkpoint flushes the write-ahead log where the store has one, so that key material that was
+// re-wrapped or erased does not linger there.
+func checkpoint(ctx context.Context, s wardline.Store) error {
+	if cp, ok := s.(interface{ Checkpoint(context.Context) error }); ok {
+		return cp.Checkpoint(ctx)
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ Usage:
   wardline serve [--addr HOST:PORT] [--data-dir DIR] [--tls-cert F --tls-key F] [--http] [--demo]
   wardline admin bootstrap --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline admin create-org --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
-  wardline keys rotate --data-dir DIR
+  wardline keys rotate [--master] --data-dir DIR
+  wardline keys retire --data-dir DIR [--master-term N]
   wardline version
 
 Run "wardline COMMAND -h" for the flags of a command.

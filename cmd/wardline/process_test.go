@@ -115,7 +115,9 @@ func bootstrapProcessOrg(t *testing.T, dataDir string) (adminEmail, newPassword 
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	var boot struct{ InitialPassword string `json:"initial_password"` }
+	var boot struct {
+		InitialPassword string `json:"initial_password"`
+	}
 	if err := json.Unmarshal(out, &boot); err != nil || boot.InitialPassword == "" {
 		t.Fatalf("bootstrap output %q: %v", out, err)
 	}
