@@ -173,3 +173,11 @@ func (b *instrumentedBus) Ping(ctx context.Context) error {
 
 // Unwrap returns the bus inside (for catch-up wiring).
 func (b *instrumentedBus) Unwrap() wardline.EventBus { return b.EventBus }
+
+// Checkpoint passes on to the store where it has one (SQLite flushes its WAL after shredding).
+func (s *instrumentedStore) Checkpoint(ctx context.Context) error {
+	if cp, ok := s.Store.(interface{ Checkpoint(context.Context) error }); ok {
+		return cp.Checkpoint(ctx)
+	}
+	return nil
+}

@@ -66,3 +66,13 @@ func (q queries) DestroyKeys(ctx context.Context, scope string, at time.Time) er
 	_, err := q.db.Exec(ctx, `UPDATE keys SET wrapped = NULL, destroyed_at = $1 WHERE scope = $2 AND destroyed_at IS NULL`, at, scope)
 	return err
 }
+
+// Checkpoint vacuums the keys table after key material was erased or re-wrapped, so that the old
+// row versions are reclaimed now rather than whenever autovacuum comes by. It is best effort:
+// PostgreSQL does not promise to zero reclaimed space, and WAL archives and base backups keep old
+// versions until they expire, which is why shredding relies on the wrapping organisation key
+// being rotated and retired too.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, "VACUUM keys")
+	return err
+}

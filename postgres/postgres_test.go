@@ -36,3 +36,15 @@ func MustOpenURL(tb testing.TB, url string, opts postgres.Options) *postgres.Sto
 	})
 	return s
 }
+
+// Checkpoint (after shredding) reclaims erased key rows at once; it must work outside Update.
+func TestCheckpoint(t *testing.T) {
+	s := MustOpen(t)
+	f := storetest.MustCreateFixture(t, s)
+	k := storetest.NewKey(wardline.KeyKindData, f.Org.ID, f.Conv.ID, 1, "kek:1")
+	storetest.MustUpdate(t, s, func(tx wardline.Tx) error { return tx.InsertKey(t.Context(), k) })
+	storetest.MustUpdate(t, s, func(tx wardline.Tx) error { return tx.DestroyKeys(t.Context(), f.Conv.ID, storetest.T0) })
+	if err := s.Checkpoint(t.Context()); err != nil {
+		t.Fatalf("Checkpoint: %v", err)
+	}
+}

@@ -56,6 +56,7 @@ func openBus(ctx context.Context, cfg *Config, master *keyring.MasterKeys, log *
 		return nil, err
 	}
 	return nats.Connect(cfg.NATSURL, nats.Options{
+		Subject:   cfg.NATSSubject,
 		Name:      "wardline " + cfg.Addr,
 		Sealer:    sealer,
 		OnGap:     hooks.onGap,

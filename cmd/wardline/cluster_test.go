@@ -31,13 +31,14 @@ type cluster struct {
 	dir     string // data directory: the master key file every node reads
 	dbURL   string
 	natsURL string
+	subject string // private to this test: the shared NATS carries other engineers' tests too
 	nodes   []*proc
 	admin   string // admin token
 }
 
 func startCluster(t *testing.T, natsURL string, n int) *cluster {
 	t.Helper()
-	c := &cluster{t: t, dir: t.TempDir(), dbURL: pgtest.SchemaURL(t), natsURL: natsURL}
+	c := &cluster{t: t, dir: t.TempDir(), dbURL: pgtest.SchemaURL(t), natsURL: natsURL, subject: "wardline.test." + uuid.NewString()}
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func startCluster(t *testing.T, natsURL string, n int) *cluster {
 }
 
 func (c *cluster) startNode() *proc {
-	return startProcess(c.t, c.dir, "--database-url", c.dbURL, "--nats-url", c.natsURL)
+	return startProcess(c.t, c.dir, "--database-url", c.dbURL, "--nats-url", c.natsURL, "--nats-subject", c.subject)
 }
 
 // newUser creates a member of staff through the admin API and signs them in on node i.

@@ -14,6 +14,7 @@ type Config struct {
 	DataDir       string
 	DatabaseURL   string
 	NATSURL       string
+	NATSSubject   string
 	MasterKeyFile string
 
 	Addr    string
@@ -63,6 +64,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
 	boolFlag(fs, &c.Demo, "demo", "seed a demo organisation into an empty data directory")
 	stringFlag(fs, &c.NATSURL, "nats-url", "", "NATS URL(s), comma-separated, for the event bus between nodes (default: in process, one node)")
+	stringFlag(fs, &c.NATSSubject, "nats-subject", "wardline.events", "NATS subject of the event bus: one per deployment sharing a NATS server")
 }
 
 // masterKeyPath is where the master key is: the flag, or DATA_DIR/master.key.
