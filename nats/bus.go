@@ -113,7 +113,9 @@ func Connect(url string, opts Options) (*Bus, error) {
 		natsgo.ReconnectWait(opts.ReconnectWait),
 		natsgo.ReconnectJitter(50*time.Millisecond, 250*time.Millisecond),
 		natsgo.DisconnectErrHandler(func(_ *natsgo.Conn, err error) {
-			opts.Log.Warn("nats disconnected", "err", err)
+			if err != nil { // nil: our own Close
+				opts.Log.Warn("nats disconnected", "err", err)
+			}
 		}),
 		natsgo.ReconnectHandler(func(*natsgo.Conn) {
 			opts.Log.Info("nats reconnected")
