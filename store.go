@@ -89,6 +89,19 @@ type Reader interface {
 	Keys(ctx context.Context, scope string) ([]*KeyRecord, error)
 	// KeysWrappedBy lists keys wrapped by the given key id, after the given key id, for re-wrapping.
 	KeysWrappedBy(ctx context.Context, wrappedBy, afterID string, limit int) ([]*KeyRecord, error)
+
+	// Strong authentication (auth).
+
+	// UserMFA returns a user's second factors and PIN; ENOTFOUND when none was ever set.
+	UserMFA(ctx context.Context, userID string) (*UserMFA, error)
+	// Passkeys lists a user's passkeys, oldest first.
+	Passkeys(ctx context.Context, userID string) ([]*Passkey, error)
+	// PasskeyByCredentialID finds a passkey by its WebAuthn credential id.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	AuthChallenge(ctx context.Context, id string) (*AuthChallenge, error)
+	AuthChallengeByTokenHash(ctx context.Context, hash []byte) (*AuthChallenge, error)
+	// SessionChallenge finds the latest challenge of a kind begun by a session.
+	SessionChallenge(ctx context.Context, sessionID, kind string) (*AuthChallenge, error)
 }
 
 // Writer is every change the services make. Writes happen only inside Update.
@@ -137,6 +150,32 @@ type Writer interface {
 	RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []byte) error
 	// DestroyKeys erases the key material of every term of a scope (crypto-shredding).
 	DestroyKeys(ctx context.Context, scope string, at time.Time) error
+
+	// Strong authentication (auth).
+
+	// PutUserMFA writes m when the stored version is m.Version (0: nothing stored yet) and then
+	// sets m.Version to the new one; another version answers ECONFLICT and writes nothing.
+	PutUserMFA(ctx context.Context, m *UserMFA) error
+	// DeleteUserMFA removes a user's TOTP, recovery codes and PIN (offboarding, admin reset).
+	DeleteUserMFA(ctx context.Context, userID string) error
+	InsertPasskey(ctx context.Context, p *Passkey) error
+	// UpdatePasskey writes a passkey's sealed record and last use (the sign count moves on).
+	UpdatePasskey(ctx context.Context, p *Passkey) error
+	DeletePasskey(ctx context.Context, id string) error
+	// DeleteUserPasskeys removes every passkey of a user and returns how many there were.
+	DeleteUserPasskeys(ctx context.Context, userID string) (int, error)
+	InsertAuthChallenge(ctx context.Context, c *AuthChallenge) error
+	// RecordChallengeAttempt counts a wrong answer and returns the count so far.
+	RecordChallengeAttempt(ctx context.Context, id string) (int, error)
+	// DeleteAuthChallenge consumes a challenge; ENOTFOUND when it is gone already, so that of two
+	// requests racing to use one, only one succeeds.
+	DeleteAuthChallenge(ctx context.Context, id string) error
+	// DeleteSessionChallenges removes a session's challenges of a kind (a new one replaces them).
+	DeleteSessionChallenges(ctx context.Context, sessionID, kind string) error
+	// DeleteExpiredAuthChallenges removes challenges that ended before the given time.
+	DeleteExpiredAuthChallenges(ctx context.Context, before time.Time) error
+	// UpdateSessionState writes a session's lock, PIN failures and restrictions.
+	UpdateSessionState(ctx context.Context, s *Session) error
 }
 
 // AuditFilter selects audit events.

@@ -32,15 +32,26 @@ type Org struct {
 }
 
 // OrgPolicy holds what an organisation may set for itself. Zero fields take the defaults of
-// DefaultPolicy; Normalize fills them in.
+// DefaultPolicy; Normalize fills them in. Every field is arranged so that its zero value is the
+// secure default: that is why the second-factor rule is stored as MFAOptional (zero: required)
+// while its JSON name stays "mfa_required".
 type OrgPolicy struct {
-	SessionIdleMinutes     int  `json:"session_idle_minutes"`     // end a session after this long without use
-	SessionAbsoluteMinutes int  `json:"session_absolute_minutes"` // and after this long in any case
-	LoginLockFailures      int  `json:"login_lock_failures"`      // failures for one email before 423
-	LoginAddrFailures      int  `json:"login_addr_failures"`      // failures from one address before 429
-	LoginWindowMinutes     int  `json:"login_window_minutes"`     // the window both counts cover
-	LoginLockMinutes       int  `json:"login_lock_minutes"`       // how long the lock lasts
-	MFARequired            bool `json:"mfa_required"`
+	SessionIdleMinutes     int `json:"session_idle_minutes"`     // end a session after this long without use
+	SessionAbsoluteMinutes int `json:"session_absolute_minutes"` // and after this long in any case
+	LoginLockFailures      int `json:"login_lock_failures"`      // failures for one email before 423
+	LoginAddrFailures      int `json:"login_addr_failures"`      // failures from one address before 429
+	LoginWindowMinutes     int `json:"login_window_minutes"`     // the window both counts cover
+	LoginLockMinutes       int `json:"login_lock_minutes"`       // how long the lock lasts
+	// LockIdleSeconds is how long the client waits without use before it locks its screen and
+	// asks for the PIN (or a passkey).
+	LockIdleSeconds int `json:"lock_idle_seconds"`
+
+	// MFAOptional lets members sign in without a second factor. The zero value (false) means a
+	// second factor is required, so an organisation created from a zero policy is safe; in JSON
+	// it is "mfa_required" (its negation). A user who enrolled a factor needs it regardless.
+	MFAOptional bool `json:"-"`
+	// PasswordlessAllowed lets members sign in with a passkey alone (user verification on).
+	PasswordlessAllowed bool `json:"passwordless_allowed"`
 }
 
 // DefaultPolicy is what API.md promises when an organisation sets nothing: the limits there are
@@ -52,10 +63,16 @@ var DefaultPolicy = OrgPolicy{
 	LoginAddrFailures:      50,
 	LoginWindowMinutes:     15,
 	LoginLockMinutes:       15,
+	LockIdleSeconds:        120,
 }
 
-// Normalize fills unset fields with the defaults and caps every field at the default: a policy
-// may tighten the rules, never loosen them.
+// MinLockIdleSeconds is the shortest idle lock an organisation may set.
+const MinLockIdleSeconds = 10
+
+// Normalize fills unset fields with the defaults and caps every limit at the default: a policy
+// may tighten the rules, never loosen them. The switches are the organisation's to choose:
+// requiring a second factor is the default, and turning it off (an organisation whose sign-in
+// brings its own second factor, a demo) is an explicit, audited choice.
 func (p OrgPolicy) Normalize() OrgPolicy {
 	capAt := func(v, max int) int {
 		if v <= 0 || v > max {
@@ -70,7 +87,36 @@ func (p OrgPolicy) Normalize() OrgPolicy {
 	p.LoginAddrFailures = capAt(p.LoginAddrFailures, d.LoginAddrFailures)
 	p.LoginWindowMinutes = capAt(p.LoginWindowMinutes, d.LoginWindowMinutes)
 	p.LoginLockMinutes = capAt(p.LoginLockMinutes, d.LoginLockMinutes)
+	p.LockIdleSeconds = max(capAt(p.LockIdleSeconds, d.LockIdleSeconds), MinLockIdleSeconds)
 	return p
+}
+
+// MFARequired reports whether every member must have a second factor.
+func (p OrgPolicy) MFARequired() bool { return !p.MFAOptional }
+
+// policyJSON is OrgPolicy on the wire and in the database.
+type policyJSON struct {
+	orgPolicyFields
+	MFARequired *bool `json:"mfa_required,omitempty"`
+}
+
+type orgPolicyFields OrgPolicy // without OrgPolicy's methods, so encoding/json does not recurse
+
+// MarshalJSON writes the policy with "mfa_required" in place of MFAOptional.
+func (p OrgPolicy) MarshalJSON() ([]byte, error) {
+	req := !p.MFAOptional
+	return json.Marshal(policyJSON{orgPolicyFields(p), &req})
+}
+
+// UnmarshalJSON reads a policy; a missing "mfa_required" means required.
+func (p *OrgPolicy) UnmarshalJSON(b []byte) error {
+	var v policyJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = OrgPolicy(v.orgPolicyFields)
+	p.MFAOptional = v.MFARequired != nil && !*v.MFARequired
+	return nil
 }
 
 // User is a member of staff in an organisation's directory.
@@ -154,13 +200,13 @@ func ValidEmail(s string) bool {
 
 // UserFilter selects users of one organisation.
 type UserFilter struct {
-	OrgID  string
-	Query  string // matches name, job title or profession (and email with ByEmail), case-insensitively
+	OrgID string
+	Query string // matches name, job title or profession (and email with ByEmail), case-insensitively
 	// ByEmail also matches the query against email addresses (admins' searches only).
 	ByEmail bool
-	Status string // "" for any
-	Cursor string
-	Limit  int
+	Status  string // "" for any
+	Cursor  string
+	Limit   int
 }
 
 // Session is one signed-in device. The token itself is never stored, only its SHA-256 hash.
@@ -169,7 +215,8 @@ type Session struct {
 	UserID      string     `json:"user_id"`
 	OrgID       string     `json:"-"`
 	TokenHash   []byte     `json:"-"`
-	Device      string     `json:"device"`
+	Name        string     `json:"name"`   // what the person calls the device, or one made from the user agent
+	Device      string     `json:"device"` // the user agent
 	Addr        string     `json:"address"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastSeenAt  time.Time  `json:"last_seen_at"`
@@ -177,8 +224,17 @@ type Session struct {
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 	IdleMinutes int        `json:"-"` // the idle limit in force when it was created
 
+	// LockedAt is set while the client's screen is locked: until the PIN or a passkey unlocks it,
+	// the session may do nothing else and its event streams carry no content.
+	LockedAt *time.Time `json:"locked_at,omitempty"`
+	// PINFailures counts wrong PINs since the last unlock; at MaxPINFailures the session ends.
+	PINFailures int `json:"-"`
+	// Current marks the caller's own session in listings; never stored.
+	Current bool `json:"current"`
+
 	// Restrictions the client must clear before anything else works (API.md "Authentication").
 	PasswordChangeRequired bool `json:"-"`
+	MFAEnrollmentRequired  bool `json:"-"`
 }
 
 // Live reports whether s may still be used at now.
@@ -187,12 +243,18 @@ func (s *Session) Live(now time.Time) bool {
 		now.Before(s.LastSeenAt.Add(time.Duration(s.IdleMinutes)*time.Minute))
 }
 
-// LoginResult is the answer to a successful sign-in.
+// Locked reports whether the session waits for its PIN or a passkey.
+func (s *Session) Locked() bool { return s != nil && s.LockedAt != nil }
+
+// LoginResult is the answer to a successful sign-in. (A sign-in that needs a second factor
+// answers *MFARequiredError instead.)
 type LoginResult struct {
 	Token                  string    `json:"token,omitempty"`
 	ExpiresAt              time.Time `json:"expires_at"`
 	User                   *User     `json:"user"`
 	PasswordChangeRequired bool      `json:"password_change_required,omitempty"`
+	MFAEnrollmentRequired  bool      `json:"mfa_enrollment_required,omitempty"`
+	LockIdleSeconds        int       `json:"lock_idle_seconds,omitempty"`
 	Session                *Session  `json:"-"`
 }
 

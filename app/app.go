@@ -19,6 +19,8 @@ type Config struct {
 	DeliveryFlushInterval time.Duration
 	// ReplayLimit is the most messages replayed per conversation on resume.
 	ReplayLimit int
+	// WebAuthn names the relying party passkeys are bound to; RPID "" disables passkeys.
+	WebAuthn WebAuthnConfig
 }
 
 // DefaultConfig is what the server runs with.
@@ -35,6 +37,7 @@ type App struct {
 	Conversations *ConversationService
 	Messages      *MessageService
 	Deliveries    *Deliveries
+	Passkeys      *PasskeyService
 
 	deps        *deps
 	unsubscribe func()
@@ -68,6 +71,9 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Conversations = &ConversationService{deps: d}
 	a.Messages = &MessageService{deps: d}
 	a.Deliveries = newDeliveries(d)
+	a.Passkeys = newPasskeyService(d)
+	a.Passkeys.auth = a.Auth
+	a.Auth.passkeys = a.Passkeys
 	// A key shredded on any node must stop opening content on every node at once.
 	a.unsubscribe = bus.Subscribe(func(e *wardline.Event) {
 		if e.Type == wardline.EventKeyShredded && e.Scope != "" {
@@ -116,27 +122,41 @@ func (d *deps) auditEvent(ctx context.Context, action, targetType, targetID stri
 	return e
 }
 
-// requireUser returns the signed-in user, or EUNAUTHENTICATED; a session that must first change
-// its password gets EFORBIDDEN (API.md "Authentication").
+// requireUser returns the signed-in user, or EUNAUTHENTICATED; a session with a restriction to
+// clear first gets EFORBIDDEN (API.md "Authentication"), a locked one ELOCKED.
 func requireUser(ctx context.Context) (*wardline.Actor, error) {
+	return requireCaller(ctx, 0)
+}
+
+// allowance names the states of a session that a call accepts beyond a full, unlocked session.
+type allowance uint8
+
+const (
+	allowPasswordChange allowance = 1 << iota // the session must change its password first
+	allowEnrolment                            // the session must enrol a second factor first
+	allowLocked                               // the session is locked
+)
+
+// requireCaller returns the signed-in actor when its session may make a call that accepts the
+// given states. The password change comes before enrolment, and both before anything else.
+func requireCaller(ctx context.Context, allow allowance) (*wardline.Actor, error) {
 	a, err := requireSignedIn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if a.Session != nil && a.Session.PasswordChangeRequired {
-		return nil, wardline.Errorf(wardline.EFORBIDDEN, "change your password first")
+	s := a.Session
+	if s == nil {
+		return a, nil
 	}
-	return a, nil
-}
-
-// requireSignedIn accepts a restricted session too: for the calls that clear restrictions.
-func requireSignedIn(ctx context.Context) (*wardline.Actor, error) {
-	a := wardline.ActorFromContext(ctx)
-	if a == nil || a.User == nil {
-		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	if s.PasswordChangeRequired {
+		if allow&allowPasswordChange == 0 {
+			return nil, wardline.Errorf(wardline.EFORBIDDEN, "change your password first")
+		}
+	} else if s.MFAEnrollmentRequired && allow&allowEnrolment == 0 {
+		return nil, wardline.Errorf(wardline.EFORBIDDEN, "set up a second factor first")
 	}
-	if !a.User.Active() {
-		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	if s.Locked() && allow&allowLocked == 0 {
+		return nil, wardline.Errorf(wardline.ELOCKED, "this session is locked; unlock it with your PIN or a passkey")
 	}
 	return a, nil
 }
@@ -154,3 +174,16 @@ func requireAdmin(ctx context.Context) (*wardline.Actor, error) {
 }
 
 func isNotFound(err error) bool { return wardline.ErrorCode(err) == wardline.ENOTFOUND }
+
+// requireSignedIn accepts a restricted or locked session too: for the calls that clear
+// restrictions, GET /me and logout.
+func requireSignedIn(ctx context.Context) (*wardline.Actor, error) {
+	a := wardline.ActorFromContext(ctx)
+	if a == nil || a.User == nil {
+		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	}
+	if !a.User.Active() {
+		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
+	}
+	return a, nil
+}

@@ -12,7 +12,10 @@ import (
 )
 
 // AuthService signs staff in and out and turns tokens into actors.
-type AuthService struct{ *deps }
+type AuthService struct {
+	*deps
+	passkeys *PasskeyService
+}
 
 var _ wardline.AuthService = (*AuthService)(nil)
 
@@ -134,6 +137,20 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 		return nil, wardline.Errorf(wardline.EFORBIDDEN, "this account is %s; ask your administrator", user.Status)
 	}
 
+	methods, err := s.methods(ctx, user.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(methods) > 0 {
+		return nil, s.demandSecondFactor(ctx, user, methods)
+	}
+	return s.startSession(ctx, user, policy, "password")
+}
+
+// startSession signs user in on the actor's device: a new session, the email's failures
+// cleared, audited. method says how the person proved who they are, for the audit log.
+func (s *AuthService) startSession(ctx context.Context, user *wardline.User, policy wardline.OrgPolicy, method string, also ...func(tx wardline.Tx) error) (*wardline.LoginResult, error) {
+	actor := wardline.ActorFromContext(ctx)
 	now := s.now()
 	token := newToken()
 	sess := &wardline.Session{
@@ -147,12 +164,24 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 		IdleMinutes:            policy.SessionIdleMinutes,
 		PasswordChangeRequired: user.PasswordChangeRequired,
 	}
+	if method == "password" && policy.MFARequired() {
+		// Reached only by a user without any second factor: enrol before anything else.
+		sess.MFAEnrollmentRequired = true
+	}
 	if actor != nil {
 		sess.Addr, sess.Device = actor.Addr, truncate(actor.Device, 200)
 	}
+	sess.Name = deviceName(sess.Device)
+	emailKey := failureKey("email", user.Email)
 	ev := s.auditEvent(ctx, wardline.ActionLoginSucceeded, "session", sess.ID)
 	ev.OrgID, ev.ActorID, ev.SessionID = user.OrgID, user.ID, sess.ID
+	ev.Detail = map[string]any{"method": method}
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
+		for _, fn := range also {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
@@ -167,7 +196,9 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 		Token:                  token,
 		ExpiresAt:              sess.ExpiresAt,
 		User:                   user,
-		PasswordChangeRequired: user.PasswordChangeRequired,
+		PasswordChangeRequired: sess.PasswordChangeRequired,
+		MFAEnrollmentRequired:  sess.MFAEnrollmentRequired,
+		LockIdleSeconds:        policy.LockIdleSeconds,
 		Session:                sess,
 	}, nil
 }
@@ -222,20 +253,8 @@ func (s *AuthService) touch(ctx context.Context, sess *wardline.Session, now tim
 
 // SessionLive re-reads a session for long-lived streams: false once it has ended for any reason.
 func (s *AuthService) SessionLive(ctx context.Context, sessionID string) (bool, error) {
-	sess, err := s.store.Session(ctx, sessionID)
-	if isNotFound(err) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	if !sess.Live(s.now()) {
-		return false, nil
-	}
-	user, err := s.store.User(ctx, sess.UserID)
-	if err != nil {
-		return false, err
-	}
-	return user.Active(), nil
+	live, _, err := s.SessionState(ctx, sessionID)
+	return live, err
 }
 
 // Logout ends the caller's session everywhere at once and closes its streams.
@@ -261,7 +280,7 @@ func (s *AuthService) Logout(ctx context.Context) error {
 // ChangePassword replaces the caller's password. Every session of the user ends, the caller's
 // included: "after the change, sign in again" (API.md).
 func (s *AuthService) ChangePassword(ctx context.Context, current, next string) error {
-	a, err := requireSignedIn(ctx)
+	a, err := requireCaller(ctx, allowPasswordChange)
 	if err != nil {
 		return err
 	}
@@ -271,7 +290,7 @@ func (s *AuthService) ChangePassword(ctx context.Context, current, next string) 
 	if !checkPassword(current, a.User.PasswordHash) {
 		return wardline.Errorf(wardline.EFORBIDDEN, "the current password is not right")
 	}
-	if err := validateNewPassword(next); err != nil {
+	if err := validateNewPassword(next, a.User.Email, a.User.DisplayName); err != nil {
 		return err
 	}
 	if current == next {

@@ -16,6 +16,10 @@ type DemoUser struct {
 	JobTitle string
 	Role     string
 	Password string
+	// TOTPSecret is the base32 secret of the user's authenticator app: the demo organisation
+	// requires a second factor, as a real one does by default, so a person trying the demo adds
+	// it to any authenticator app (or computes codes with oathtool --totp -b SECRET).
+	TOTPSecret string
 }
 
 // demoStaff is a medical ward's team: enough professions and org roles to try every screen.
@@ -29,7 +33,9 @@ var demoStaff = []wardline.NewUser{
 }
 
 // SeedDemo creates the demo organisation (a ward of a fictional trust), signs everyone up with one
-// shared password that needs no change, and starts a few conversations. It refuses when any
+// shared password that needs no change and an authenticator app already enrolled (the secrets
+// are returned for printing), and starts a few conversations. The organisation keeps the default
+// policy (second factor required) and also allows passwordless passkeys. It refuses when any
 // organisation exists.
 func (a *App) SeedDemo(ctx context.Context, password string) ([]DemoUser, error) {
 	if err := validateNewPassword(password); err != nil {
@@ -53,7 +59,36 @@ func (a *App) SeedDemo(ctx context.Context, password string) ([]DemoUser, error)
 		}
 		users = append(users, u)
 	}
+	secrets := make([][]byte, len(users))
+	factors := make([]*wardline.UserMFA, len(users))
+	var keys []*wardline.KeyRecord
+	now := d.now()
+	for i, u := range users {
+		key, err := d.mfaKey(ctx, org.ID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if key != nil {
+			keys = append(keys, key)
+		}
+		secrets[i] = newTOTPSecret()
+		sealed, err := d.sealMFA(ctx, u.ID, "totp_secret", secrets[i])
+		if err != nil {
+			return nil, err
+		}
+		factors[i] = &wardline.UserMFA{UserID: u.ID, OrgID: org.ID, TOTPSealed: sealed, TOTPEnrolledAt: &now, UpdatedAt: now}
+	}
+	policy := org.Policy
+	policy.PasswordlessAllowed = true
 	err = d.store.Update(ctx, func(tx wardline.Tx) error {
+		if err := tx.UpdateOrgPolicy(ctx, org.ID, policy); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.InsertKey(ctx, k); err != nil {
+				return err
+			}
+		}
 		for i, u := range users {
 			u.PasswordHash, u.PasswordChangeRequired = hash, false
 			var err error
@@ -65,10 +100,16 @@ func (a *App) SeedDemo(ctx context.Context, password string) ([]DemoUser, error)
 			if err != nil {
 				return err
 			}
+			if err := tx.PutUserMFA(ctx, factors[i]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
+		for _, k := range keys {
+			d.keys.Forget(k.Scope)
+		}
 		return nil, err
 	}
 
@@ -110,7 +151,7 @@ func (a *App) SeedDemo(ctx context.Context, password string) ([]DemoUser, error)
 	}
 	out := make([]DemoUser, len(users))
 	for i, u := range users {
-		out[i] = DemoUser{Email: u.Email, Name: u.DisplayName, JobTitle: u.JobTitle, Role: u.OrgRole, Password: password}
+		out[i] = DemoUser{Email: u.Email, Name: u.DisplayName, JobTitle: u.JobTitle, Role: u.OrgRole, Password: password, TOTPSecret: EncodeTOTPSecret(secrets[i])}
 	}
 	return out, nil
 }

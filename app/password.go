@@ -3,9 +3,13 @@ package app
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -74,8 +78,12 @@ func newInitialPassword() string {
 	return sb.String()
 }
 
-// validateNewPassword applies NIST SP 800-63B's length rule: no composition rules.
-func validateNewPassword(pw string) error {
+// validateNewPassword applies NIST SP 800-63B: at least 12 characters, no composition rules, and
+// not a password attackers try first — one on the shipped list of common and breached
+// passwords, that list's entries padded with digits and symbols or repeated, too few distinct
+// characters, or the service's or the person's own name. context holds the person's email address
+// and name.
+func validateNewPassword(pw string, context ...string) error {
 	n := len([]rune(pw))
 	if n < 12 {
 		return errInvalid("the new password must be at least 12 characters")
@@ -83,5 +91,92 @@ func validateNewPassword(pw string) error {
 	if n > 256 {
 		return errInvalid("the new password must be at most 256 characters")
 	}
+	if guessable(pw, context...) {
+		return errInvalid("the new password is too easy to guess: it is, or is made from, a password known to attackers or your own name; a few unrelated words make a good one")
+	}
 	return nil
+}
+
+// commonPasswordsText is zxcvbn's list of the most common passwords (49,233 entries, from
+// Xato's corpus of 10 million leaked passwords), lower-cased, as packaged by npm's
+// @zxcvbn-ts/language-common 4.1.3 (MIT licence: common-passwords.LICENSE).
+//
+//go:embed common-passwords.txt
+var commonPasswordsText string
+
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	m := make(map[string]struct{}, 50000)
+	for _, p := range strings.Split(commonPasswordsText, "\n") {
+		if p != "" {
+			m[p] = struct{}{}
+		}
+	}
+	return m
+})
+
+// IsCommonPassword reports whether pw (any case) is on the shipped list.
+func IsCommonPassword(pw string) bool {
+	_, ok := commonPasswords()[strings.ToLower(pw)]
+	return ok
+}
+
+func guessable(pw string, context ...string) bool {
+	lower := strings.ToLower(pw)
+	list := commonPasswords()
+	listed := func(s string) bool { _, ok := list[s]; return ok }
+	if listed(lower) {
+		return true
+	}
+	// A listed password with digits, symbols or spaces around it: "Password2024!".
+	core := strings.TrimFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) })
+	if utf8.RuneCountInString(core) >= 4 && listed(core) {
+		return true
+	}
+	// Something repeated: "passwordpassword", "abcabcabcabc".
+	if unit := repeatedUnit(lower); unit != "" && (utf8.RuneCountInString(unit) <= 4 || listed(unit)) {
+		return true
+	}
+	// Too few distinct characters: "aaaaaaaaaaab", "121212121212".
+	distinct := map[rune]bool{}
+	for _, r := range lower {
+		distinct[r] = true
+	}
+	if len(distinct) < 4 {
+		return true
+	}
+	// The service's or the person's own name.
+	words := []string{"wardline"}
+	for _, c := range context {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if local, _, ok := strings.Cut(c, "@"); ok {
+			words = append(words, c, local)
+		} else if c != "" {
+			words = append(words, strings.Join(strings.Fields(c), ""))
+		}
+	}
+	squashed := strings.Join(strings.Fields(core), "")
+	for _, w := range words {
+		if w != "" && (squashed == w || strings.Join(strings.Fields(lower), "") == w || (len(w) >= 8 && strings.Contains(lower, w))) {
+			return true
+		}
+	}
+	return false
+}
+
+// repeatedUnit returns the shortest string that s is two or more copies of, or "".
+func repeatedUnit(s string) string {
+	r := []rune(s)
+	for p := 1; p <= len(r)/2; p++ {
+		if len(r)%p != 0 {
+			continue
+		}
+		ok := true
+		for i := p; i < len(r) && ok; i++ {
+			ok = r[i] == r[i-p]
+		}
+		if ok {
+			return string(r[:p])
+		}
+	}
+	return ""
 }

@@ -268,8 +268,13 @@ func (s *UserService) Offboard(ctx context.Context, id string) error {
 			}
 			changed = append(changed, c)
 		}
+		// A leaver's second factors, PIN and passkeys go too: reinstated, they enrol afresh.
+		passkeys, err := endFactors(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
 		ev := s.auditEvent(ctx, wardline.ActionUserOffboarded, "user", u.ID)
-		ev.Detail = map[string]any{"conversations_left": len(ids), "sessions_ended": len(revoked)}
+		ev.Detail = map[string]any{"conversations_left": len(ids), "sessions_ended": len(revoked), "passkeys_removed": passkeys}
 		return tx.AppendAudit(ctx, ev)
 	})
 	if err != nil {

@@ -17,6 +17,8 @@ type loginResponse struct {
 	ExpiresAt              time.Time      `json:"expires_at"`
 	User                   *wardline.User `json:"user"`
 	PasswordChangeRequired bool           `json:"password_change_required,omitempty"`
+	MFAEnrollmentRequired  bool           `json:"mfa_enrollment_required,omitempty"`
+	LockIdleSeconds        int            `json:"lock_idle_seconds,omitempty"`
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -27,24 +29,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.app.Auth.Login(anonymousContext(r), req.Email, req.Password)
 	if err != nil {
-		s.Error(w, r, err)
+		s.loginError(w, r, err)
 		return
 	}
-	out := loginResponse{Token: res.Token, ExpiresAt: res.ExpiresAt, User: res.User, PasswordChangeRequired: res.PasswordChangeRequired}
-	if r.Header.Get(csrfHeader) == "1" {
-		// A browser: the token lives only in an HttpOnly cookie that scripts cannot read.
-		http.SetCookie(w, &http.Cookie{
-			Name:     sessionCookie,
-			Value:    res.Token,
-			Path:     "/",
-			Expires:  res.ExpiresAt,
-			HttpOnly: true,
-			Secure:   true,
-			SameSite: http.SameSiteStrictMode,
-		})
-		out.Token = ""
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.writeLogin(w, r, res)
 }
 
 func clearSessionCookie(w http.ResponseWriter) {
@@ -67,6 +55,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 type meResponse struct {
 	*wardline.User
 	PasswordChangeRequired bool `json:"password_change_required,omitempty"`
+	MFAEnrollmentRequired  bool `json:"mfa_enrollment_required,omitempty"`
+	Locked                 bool `json:"locked,omitempty"`
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +66,8 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := wardline.ActorFromContext(r.Context())
-	writeJSON(w, http.StatusOK, meResponse{User: u, PasswordChangeRequired: a.Session.PasswordChangeRequired})
+	writeJSON(w, http.StatusOK, meResponse{User: u, PasswordChangeRequired: a.Session.PasswordChangeRequired,
+		MFAEnrollmentRequired: a.Session.MFAEnrollmentRequired, Locked: a.Session.Locked()})
 }
 
 type passwordRequest struct {

@@ -78,8 +78,12 @@ func (h *Hub) unregister(c *wsConn) {
 
 // dispatch is the bus subscriber: it must not block, so it only queues frames.
 func (h *Hub) dispatch(e *wardline.Event) {
-	if e.Type == wardline.EventSessionRevoked {
+	switch e.Type {
+	case wardline.EventSessionRevoked:
 		h.revoke(e)
+		return
+	case wardline.EventSessionLocked, wardline.EventSessionUnlocked:
+		h.lock(e, e.Type == wardline.EventSessionLocked)
 		return
 	}
 	var data []byte
@@ -111,6 +115,19 @@ func (h *Hub) revoke(e *wardline.Event) {
 		for c := range h.byUser[uid] {
 			if len(e.SessionIDs) == 0 || contains(e.SessionIDs, c.actor.Session.ID) {
 				c.revoke()
+			}
+		}
+	}
+}
+
+// lock tells the streams of the sessions named that they locked or unlocked.
+func (h *Hub) lock(e *wardline.Event, locked bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, uid := range e.Recipients {
+		for c := range h.byUser[uid] {
+			if contains(e.SessionIDs, c.actor.Session.ID) {
+				c.setLocked(locked)
 			}
 		}
 	}
@@ -157,13 +174,16 @@ func (h *Hub) maintain() {
 
 func (h *Hub) checkSession(c *wsConn) {
 	defer c.checking.Store(false)
-	live, err := h.s.app.Auth.SessionLive(c.ctx, c.actor.Session.ID)
+	live, locked, err := h.s.app.Auth.SessionState(c.ctx, c.actor.Session.ID)
 	if err != nil {
 		return // the store is unavailable: try again next time rather than cut everyone off
 	}
 	if !live {
 		c.revoke()
+		return
 	}
+	c.setLocked(locked) // in case a lock or unlock event was missed
+
 }
 
 func (h *Hub) snapshot() []*wsConn {

@@ -128,6 +128,38 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/api/v1/conversations/{id}/messages/{message_id}/ack", true, s.handleAck},
 		{"GET", "/api/v1/conversations/{id}/messages/{message_id}/receipts", true, s.handleReceipts},
 
+		// Strong authentication (auth).
+		{"POST", "/api/v1/auth/mfa/totp", false, s.handleMFATOTP},
+		{"POST", "/api/v1/auth/mfa/recovery", false, s.handleMFARecovery},
+		{"POST", "/api/v1/auth/mfa/webauthn/begin", false, s.handleMFAWebAuthnBegin},
+		{"POST", "/api/v1/auth/mfa/webauthn/finish", false, s.handleMFAWebAuthnFinish},
+		{"POST", "/api/v1/auth/passkey/begin", false, s.handlePasskeyLoginBegin},
+		{"POST", "/api/v1/auth/passkey/finish", false, s.handlePasskeyLoginFinish},
+		{"GET", "/api/v1/me/security", true, s.handleSecurity},
+		{"POST", "/api/v1/me/totp", true, s.handleBeginTOTP},
+		{"POST", "/api/v1/me/totp/confirm", true, s.handleConfirmTOTP},
+		{"DELETE", "/api/v1/me/totp", true, s.handleRemoveTOTP},
+		{"POST", "/api/v1/me/recovery-codes", true, s.handleNewRecoveryCodes},
+		{"POST", "/api/v1/me/passkeys/begin", true, s.handlePasskeyRegisterBegin},
+		{"POST", "/api/v1/me/passkeys/finish", true, s.handlePasskeyRegisterFinish},
+		{"GET", "/api/v1/me/passkeys", true, s.handleListPasskeys},
+		{"DELETE", "/api/v1/me/passkeys/{id}", true, s.handleRemovePasskey},
+		{"PUT", "/api/v1/me/pin", true, s.handleSetPIN},
+		{"DELETE", "/api/v1/me/pin", true, s.handleRemovePIN},
+		{"POST", "/api/v1/me/lock", true, s.handleLock},
+		{"POST", "/api/v1/me/unlock/begin", true, s.handleUnlockBegin},
+		{"POST", "/api/v1/me/unlock", true, s.handleUnlock},
+		{"GET", "/api/v1/me/sessions", true, s.handleMySessions},
+		{"DELETE", "/api/v1/me/sessions/{id}", true, s.handleEndMySession},
+		{"POST", "/api/v1/me/sessions/revoke-all", true, s.handleEndAllMySessions},
+		{"GET", "/api/v1/admin/users/{id}/sessions", true, s.handleUserSessions},
+		{"DELETE", "/api/v1/admin/users/{id}/sessions/{session_id}", true, s.handleEndUserSession},
+		{"POST", "/api/v1/admin/users/{id}/sessions/revoke-all", true, s.handleEndAllUserSessions},
+		{"POST", "/api/v1/admin/users/{id}/reset-password", true, s.handleResetPassword},
+		{"POST", "/api/v1/admin/users/{id}/reset-mfa", true, s.handleResetMFA},
+		{"GET", "/api/v1/admin/policy", true, s.handleGetPolicy},
+		{"PATCH", "/api/v1/admin/policy", true, s.handleSetPolicy},
+
 		{"GET", "/api/v1/events", false, s.hub.handleEvents},
 	}
 }
@@ -223,6 +255,9 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		actor, err := s.authenticate(r)
 		if err != nil {
+			if _, byCookie := credentials(r); byCookie && wardline.ErrorCode(err) == wardline.EUNAUTHENTICATED {
+				clearSessionCookie(w) // the session has ended: the browser need not keep a dead token
+			}
 			s.Error(w, r, err)
 			return
 		}

@@ -56,7 +56,7 @@ type clientMessage struct {
 }
 
 // ParseClientMessage decodes and checks one client frame: a resume (with conversation ids and
-// non-negative seqs) or a ping.
+// non-negative seqs), a ping, or a lock (the client locked its screen).
 func ParseClientMessage(b []byte) (*clientMessage, error) {
 	var m clientMessage
 	if err := DecodeJSON(b, &m); err != nil {
@@ -75,9 +75,9 @@ func ParseClientMessage(b []byte) (*clientMessage, error) {
 				return nil, wardline.Errorf(wardline.EINVALID, "cursor seqs must not be negative")
 			}
 		}
-	case "ping":
+	case "ping", "lock":
 		if m.Cursors != nil {
-			return nil, wardline.Errorf(wardline.EINVALID, "ping takes no cursors")
+			return nil, wardline.Errorf(wardline.EINVALID, "%s takes no cursors", m.Type)
 		}
 	default:
 		return nil, wardline.Errorf(wardline.EINVALID, "unknown message type")
@@ -93,7 +93,15 @@ type frame struct {
 	recipients []string
 	closeAfter bool
 	queued     time.Time // when the hub queued it, for the fan-out metric
+	direct     bool      // an answer to the client or a notice, never content: sent even while locked
 }
+
+// Notices to a stream whose session locked or unlocked. While locked the stream sends nothing
+// else but pong, error and session.revoked; live events wait and follow the unlock.
+var (
+	lockedNotice   = []byte(`{"type":"session.locked"}`)
+	unlockedNotice = []byte(`{"type":"session.unlocked"}`)
+)
 
 // wsConn is one open event stream.
 type wsConn struct {
@@ -105,8 +113,10 @@ type wsConn struct {
 
 	mu      sync.Mutex
 	queue   []frame
-	held    []frame // live events held until the resume replay is done
+	held    []frame // live events held until the resume replay is done, or the session unlocks
 	holding bool
+	locked  bool             // the session is locked: live events are held, replays wait
+	pending map[string]int64 // the cursors of a resume asked for while locked
 	writing bool
 	closed  bool
 	resumed bool
@@ -128,6 +138,10 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		h.s.Error(w, r, wardline.Errorf(wardline.EFORBIDDEN, "change your password first"))
 		return
 	}
+	if actor.Session.MFAEnrollmentRequired {
+		h.s.Error(w, r, wardline.Errorf(wardline.EFORBIDDEN, "set up a second factor first"))
+		return
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.origins,
 		CompressionMode: websocket.CompressionDisabled,
@@ -137,7 +151,7 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxClientMessage)
 	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
-	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, sent: map[string]*seqWindow{}}
+	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if !h.register(c) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
@@ -153,6 +167,9 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.close(websocket.StatusInternalError, "")
 		return
+	}
+	if c.locked {
+		c.enqueueDirect(frame{data: lockedNotice, direct: true})
 	}
 	// A client that does not resume gets live events after a short wait.
 	release := time.AfterFunc(h.opts.ResumeWait, func() {
@@ -174,9 +191,6 @@ func (c *wsConn) readLoop() {
 			c.close(websocket.StatusNormalClosure, "")
 			return
 		}
-		if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
-			c.hub.s.log.Warn("touch session", "err", err)
-		}
 		if typ != websocket.MessageText {
 			c.sendError(wardline.Errorf(wardline.EINVALID, "send text frames"))
 			continue
@@ -186,27 +200,94 @@ func (c *wsConn) readLoop() {
 			c.sendError(err)
 			continue
 		}
+		// What a person does counts for the session's idle clock; a heartbeat does not, or an app
+		// left open on a ward PC would keep its session alive for ever.
+		if m.Type != "ping" {
+			if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
+				c.hub.s.log.Warn("touch session", "err", err)
+			}
+		}
 		switch m.Type {
 		case "ping":
 			c.enqueueDirect(frame{data: []byte(`{"type":"pong"}`)})
+		case "lock":
+			c.setLocked(true) // at once, before the store and the other nodes hear of it
+			if err := c.hub.s.app.Auth.Lock(c.ctx); err != nil {
+				c.sendError(err)
+			}
 		case "resume":
 			c.mu.Lock()
 			again := c.resumed
 			c.resumed = true
+			locked := c.locked
+			if !again && locked {
+				// Replay content only once unlocked.
+				c.pending = m.Cursors
+				if c.pending == nil {
+					c.pending = map[string]int64{}
+				}
+			}
 			c.mu.Unlock()
 			if again {
 				c.sendError(wardline.Errorf(wardline.EINVALID, "resume is sent once, right after hello"))
 				continue
 			}
-			go c.resume(m.Cursors)
+			if !locked {
+				go c.resume(m.Cursors)
+			}
 		}
 	}
 }
 
 func (c *wsConn) sendError(err error) {
 	b, _ := json.Marshal(map[string]string{"type": "error", "code": wardline.ErrorCode(err), "message": wardline.ErrorMessage(err)})
-	c.enqueueDirect(frame{data: b})
+	c.enqueueDirect(frame{data: b, direct: true})
 }
+
+// setLocked locks or unlocks the stream. Locking holds live events back (those queued but not
+// yet written too) and sends a content-free notice; unlocking sends a notice, runs a resume that
+// waited, and lets the held events through.
+func (c *wsConn) setLocked(locked bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.locked == locked {
+		return
+	}
+	c.locked = locked
+	if locked {
+		var direct, live []frame
+		for _, f := range c.queue {
+			if f.direct || f.closeAfter {
+				direct = append(direct, f)
+			} else {
+				live = append(live, f)
+			}
+		}
+		c.held = append(live, c.held...)
+		c.queue = append(direct, frame{data: lockedNotice, direct: true})
+		c.kickLocked()
+		return
+	}
+	c.queue = append(c.queue, frame{data: unlockedNotice, direct: true})
+	if c.pending != nil {
+		cursors := c.pending
+		c.pending = nil
+		go c.resume(cursors) // it releases the held events when done
+	} else if !c.holding {
+		c.queue = append(c.queue, c.held...)
+		c.held = nil
+	}
+	c.kickLocked()
+}
+
+func (c *wsConn) isLocked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.locked
+}
+
+// errStreamLocked stops a replay when the session locks during it.
+var errStreamLocked = errors.New("the session locked during the replay")
 
 // resume replays what the client missed, waiting for it however slow it is, then lets the held
 // live events through (minus any message the replay already sent).
@@ -215,6 +296,9 @@ func (c *wsConn) resume(cursors map[string]int64) {
 	c.wmu.Lock()
 	err := c.hub.s.app.Messages.Replay(c.ctx, cursors, func(p *app.ReplayPage) error {
 		for _, m := range p.Messages {
+			if c.isLocked() {
+				return errStreamLocked
+			}
 			ev := &wardline.Event{Type: wardline.EventMessageCreated, Message: m}
 			data, err := ev.ClientFrame()
 			if err != nil {
@@ -237,6 +321,10 @@ func (c *wsConn) resume(cursors map[string]int64) {
 	}
 	c.wmu.Unlock()
 	if err != nil {
+		if errors.Is(err, errStreamLocked) {
+			c.close(websocket.StatusTryAgainLater, "locked during resume; reconnect and resume after unlocking")
+			return
+		}
 		if c.ctx.Err() == nil {
 			c.hub.s.log.Warn("resume replay", "err", err)
 		}
@@ -254,6 +342,9 @@ func (c *wsConn) release() {
 		return
 	}
 	c.holding = false
+	if c.locked {
+		return // the held events wait for the unlock
+	}
 	c.queue = append(c.queue, c.held...)
 	c.held = nil
 	c.kickLocked()
@@ -268,7 +359,7 @@ func (c *wsConn) enqueue(f frame) {
 		return
 	}
 	limit := c.hub.opts.QueueLimit
-	if c.holding {
+	if c.holding || c.locked {
 		if len(c.held) >= 4*limit {
 			c.mu.Unlock()
 			c.drop()
@@ -295,6 +386,7 @@ func (c *wsConn) enqueueDirect(f frame) {
 	if c.closed {
 		return
 	}
+	f.direct = true
 	c.queue = append(c.queue, f)
 	c.kickLocked()
 }
@@ -333,7 +425,12 @@ func (c *wsConn) writeLoop() {
 		c.mu.Unlock()
 
 		c.wmu.Lock()
+		var deferred []frame // live frames of the batch that met a lock: they wait for the unlock
 		for _, f := range batch {
+			if !f.direct && !f.closeAfter && (len(deferred) > 0 || c.isLocked()) {
+				deferred = append(deferred, f)
+				continue
+			}
 			if err := c.write(f, c.hub.opts.WriteTimeout); err != nil {
 				c.wmu.Unlock()
 				c.mu.Lock()
@@ -352,6 +449,15 @@ func (c *wsConn) writeLoop() {
 			}
 		}
 		c.wmu.Unlock()
+		if len(deferred) > 0 {
+			c.mu.Lock()
+			if c.locked {
+				c.held = append(deferred, c.held...)
+			} else {
+				c.queue = append(deferred, c.queue...) // unlocked meanwhile: send them next
+			}
+			c.mu.Unlock()
+		}
 	}
 }
 

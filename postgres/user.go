@@ -171,26 +171,26 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 	return users, next, nil
 }
 
-const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required`
+const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required, name, locked_at, pin_failures, mfa_enrollment_required`
 
 func scanSession(r interface{ Scan(...any) error }) (*wardline.Session, error) {
 	var s wardline.Session
 	if err := r.Scan(&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-		&s.RevokedAt, &s.IdleMinutes, &s.PasswordChangeRequired); err != nil {
+		&s.RevokedAt, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &s.LockedAt, &s.PINFailures, &s.MFAEnrollmentRequired); err != nil {
 		if isNoRows(err) {
 			return nil, notFound("session")
 		}
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt)
-	s.RevokedAt = utcPtr(s.RevokedAt)
+	s.RevokedAt, s.LockedAt = utcPtr(s.RevokedAt), utcPtr(s.LockedAt)
 	return &s, nil
 }
 
 func (q queries) CreateSession(ctx context.Context, s *wardline.Session) error {
-	tag, err := q.db.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+	tag, err := q.db.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
 		s.ID, s.UserID, s.OrgID, s.TokenHash, s.Device, s.Addr, s.CreatedAt, s.LastSeenAt,
-		s.ExpiresAt, s.RevokedAt, s.IdleMinutes, s.PasswordChangeRequired)
+		s.ExpiresAt, s.RevokedAt, s.IdleMinutes, s.PasswordChangeRequired, s.Name, s.LockedAt, s.PINFailures, s.MFAEnrollmentRequired)
 	if err == nil && tag.RowsAffected() == 0 {
 		return wardline.Errorf(wardline.ECONFLICT, "session exists")
 	}

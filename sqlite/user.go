@@ -156,28 +156,29 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 	return users, next, nil
 }
 
-const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required`
+const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required, name, locked_at, pin_failures, mfa_enrollment_required`
 
 func scanSession(r interface{ Scan(...any) error }) (*wardline.Session, error) {
 	var s wardline.Session
 	var created, seen, expires int64
-	var revoked sql.NullInt64
+	var revoked, locked sql.NullInt64
 	if err := r.Scan(&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &created, &seen, &expires,
-		&revoked, &s.IdleMinutes, &s.PasswordChangeRequired); err != nil {
+		&revoked, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &locked, &s.PINFailures, &s.MFAEnrollmentRequired); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("session")
 		}
 		return nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
-	s.RevokedAt = fromNullMicros(revoked)
+	s.RevokedAt, s.LockedAt = fromNullMicros(revoked), fromNullMicros(locked)
 	return &s, nil
 }
 
 func (q queries) CreateSession(ctx context.Context, s *wardline.Session) error {
-	_, err := q.db.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.db.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.OrgID, s.TokenHash, s.Device, s.Addr, micros(s.CreatedAt), micros(s.LastSeenAt),
-		micros(s.ExpiresAt), nullMicros(s.RevokedAt), s.IdleMinutes, s.PasswordChangeRequired)
+		micros(s.ExpiresAt), nullMicros(s.RevokedAt), s.IdleMinutes, s.PasswordChangeRequired,
+		s.Name, nullMicros(s.LockedAt), s.PINFailures, s.MFAEnrollmentRequired)
 	return err
 }
 

@@ -15,7 +15,9 @@ var tightPolicy = wardline.OrgPolicy{
 	LoginAddrFailures:      20,
 	LoginWindowMinutes:     10,
 	LoginLockMinutes:       30,
-	MFARequired:            true,
+	MFAOptional:            true,
+	LockIdleSeconds:        60,
+	PasswordlessAllowed:    true,
 }
 
 func testOrgs(t *testing.T, open opener) {

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +19,12 @@ type Config struct {
 	NATSSubject   string
 	MasterKeyFile string
 
-	Addr    string
-	TLSCert string
-	TLSKey  string
-	HTTP    bool
-	Demo    bool
+	Addr      string
+	PublicURL string
+	TLSCert   string
+	TLSKey    string
+	HTTP      bool
+	Demo      bool
 
 	LogLevel string
 }
@@ -59,6 +62,7 @@ func (c *Config) storageFlags(fs *flag.FlagSet) {
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
 	stringFlag(fs, &c.Addr, "addr", "localhost:8443", "address to listen on")
+	stringFlag(fs, &c.PublicURL, "public-url", "", "the URL people open, e.g. https://wardline.example.nhs.uk; passkeys are bound to its host (default: made from --addr, with localhost for a loopback or unspecified address)")
 	stringFlag(fs, &c.TLSCert, "tls-cert", "", "TLS certificate (PEM); without it a self-signed one is made")
 	stringFlag(fs, &c.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
@@ -87,5 +91,41 @@ func (c *Config) validate() error {
 	if c.HTTP && (c.TLSCert != "") {
 		return fmt.Errorf("--http and --tls-cert exclude each other")
 	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("--public-url %q: want a URL like https://wardline.example.nhs.uk (scheme, host and optional port only)", c.PublicURL)
+		}
+	}
 	return nil
+}
+
+// webAuthn works out where passkeys are bound: the host of --public-url, or one made from the
+// address served (scheme from --http, the real port). A relying party must be a domain name,
+// never an IP address: a loopback or unspecified address becomes localhost (browsers treat
+// http://localhost as secure), and any other IP address without --public-url disables passkeys.
+func (c *Config) webAuthn(listenAddr net.Addr) (rpID string, origins []string) {
+	if c.PublicURL != "" {
+		u, _ := url.Parse(c.PublicURL)
+		if net.ParseIP(u.Hostname()) != nil {
+			return "", nil
+		}
+		return u.Hostname(), []string{u.Scheme + "://" + u.Host}
+	}
+	host, _, _ := net.SplitHostPort(c.Addr)
+	_, port, _ := net.SplitHostPort(listenAddr.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+		host = "localhost"
+	} else if ip != nil {
+		return "", nil
+	}
+	scheme := "https"
+	if c.HTTP {
+		scheme = "http"
+	}
+	origin := scheme + "://" + host
+	if !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+		origin += ":" + port
+	}
+	return host, []string{origin}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,8 +35,22 @@ type TestServer struct {
 	counter atomic.Int64
 }
 
-// MustRunServer starts a server and bootstraps an organisation with a signed-in admin.
+// MustRunServer starts a server and bootstraps an organisation with a signed-in admin. The
+// organisation does not require a second factor (its policy says mfa_required false), so that
+// tests of other features sign in with a password alone; MustRunServerMFA keeps the real default.
 func MustRunServer(tb testing.TB, tweak ...func(*Main)) *TestServer {
+	tb.Helper()
+	return mustRunServer(tb, false, tweak...)
+}
+
+// MustRunServerMFA starts a server whose organisation has the default policy: a second factor is
+// required, so every user enrols at first sign-in. Its admin is enrolled with TOTP (AdminTOTP).
+func MustRunServerMFA(tb testing.TB, tweak ...func(*Main)) *TestServer {
+	tb.Helper()
+	return mustRunServer(tb, true, tweak...)
+}
+
+func mustRunServer(tb testing.TB, mfa bool, tweak ...func(*Main)) *TestServer {
 	tb.Helper()
 	m := NewMain(io.Discard, io.Discard)
 	m.Config = Config{DataDir: tb.TempDir(), Addr: "127.0.0.1:0", HTTP: true, LogLevel: "warn"}
@@ -48,7 +63,9 @@ func MustRunServer(tb testing.TB, tweak ...func(*Main)) *TestServer {
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatalf("run: %v", err)
 	}
-	ts := &TestServer{Main: m, tb: tb, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	// The server's own self-signed certificate when a test serves HTTPS (loopback only).
+	ts := &TestServer{Main: m, tb: tb, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}
 	tb.Cleanup(func() {
 		// Close the client's idle connections first: the server waits 5 s for connections that
 		// were opened but never used before it gives up on them.
@@ -61,7 +78,17 @@ func MustRunServer(tb testing.TB, tweak ...func(*Main)) *TestServer {
 		tb.Fatalf("create org: %v", err)
 	}
 	ts.OrgID = org.ID
+	if !mfa {
+		policy := org.Policy
+		policy.MFAOptional = true
+		if err := m.Store.Update(ctx, func(tx wardline.Tx) error { return tx.UpdateOrgPolicy(ctx, org.ID, policy) }); err != nil {
+			tb.Fatalf("policy: %v", err)
+		}
+		ts.Admin = ts.signInFirstTime(admin.Email, pw)
+		return ts
+	}
 	ts.Admin = ts.signInFirstTime(admin.Email, pw)
+	ts.Admin.TOTPSecret = ts.Admin.EnrolTOTP()
 	return ts
 }
 
@@ -73,6 +100,10 @@ type Client struct {
 	// Cookie, when set, authenticates instead of the bearer token (a browser).
 	Cookie *http.Cookie
 	CSRF   bool
+	// TOTPSecret is the user's authenticator app secret, once enrolled (MFA servers).
+	TOTPSecret []byte
+	// RecoveryCodes are those the enrolment showed.
+	RecoveryCodes []string
 }
 
 // signInFirstTime changes an initial password and signs in with the new one.

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"wardline"
+	"wardline/app"
 )
 
 // buildBinary compiles wardline once per test run.
@@ -136,6 +137,19 @@ func signInProcess(t *testing.T, url, email, initial string) string {
 	}
 	if s := apiCall(t, url, "POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": pw}, &login); s != 200 {
 		t.Fatalf("login: %d", s)
+	}
+	// The organisation requires a second factor (the default): enrol an authenticator app, which
+	// lifts the restriction on this same token.
+	var e struct{ Secret string }
+	if s := apiCall(t, url, "POST", "/api/v1/me/totp", login.Token, nil, &e); s != 200 {
+		t.Fatalf("totp: %d", s)
+	}
+	secret, err := app.DecodeTOTPSecret(e.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := apiCall(t, url, "POST", "/api/v1/me/totp/confirm", login.Token, map[string]string{"code": app.TOTPCode(secret, time.Now())}, nil); s != 200 {
+		t.Fatalf("totp confirm: %d", s)
 	}
 	return login.Token
 }

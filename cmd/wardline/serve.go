@@ -133,6 +133,19 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store = whttp.InstrumentStore(m.Store, m.Metrics)
 	m.Bus = whttp.InstrumentBus(m.Bus, m.Metrics)
+	// Listen before the services start: passkeys are bound to the origin, whose port may be 0
+	// until now.
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return err
+	}
+	m.listener = ln
+	if m.AppConfig.WebAuthn.RPID == "" {
+		m.AppConfig.WebAuthn.RPID, m.AppConfig.WebAuthn.Origins = m.Config.webAuthn(ln.Addr())
+		if m.AppConfig.WebAuthn.RPID == "" {
+			m.Log.Warn("passkeys are off: they need a domain name; set --public-url")
+		}
+	}
 	m.App = app.New(m.Store, m.Bus, m.Keys, m.Clock, m.Log, m.AppConfig)
 
 	if m.Config.Demo {
@@ -156,10 +169,6 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server = whttp.NewServer(m.App, m.Store, m.Bus, m.Log, whttp.Options{TLS: tlsConfig != nil, Web: webOrNil(webFS), WS: m.WS, Metrics: m.Metrics})
 	hub.Store(m.Server.Hub())
 
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return err
-	}
 	scheme := "http"
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -222,6 +231,8 @@ func (m *Main) Close() error {
 		errs = append(errs, m.httpServer.Shutdown(ctx))
 		cancel()
 		<-m.served
+	} else if m.listener != nil {
+		m.listener.Close() // Run failed after listening
 	}
 	if m.Server != nil {
 		m.Server.Close()
@@ -285,8 +296,10 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Demo organisation \"Demo NHS Trust\" (Ward 7). Sign in as any of these, password: %s\n", password)
+	fmt.Fprintf(&b, "A second factor is required: add the user's TOTP secret to an authenticator app\n")
+	fmt.Fprintf(&b, "(or: oathtool --totp -b SECRET). Passkeys can be added after signing in.\n")
 	for _, u := range users {
-		fmt.Fprintf(&b, "  %-38s %-32s %s\n", u.Email, u.Name+", "+u.JobTitle, u.Role)
+		fmt.Fprintf(&b, "  %-38s %-32s %-8s TOTP secret %s\n", u.Email, u.Name+", "+u.JobTitle, u.Role, u.TOTPSecret)
 	}
 	if err := os.WriteFile(credPath, []byte(b.String()), 0o600); err != nil {
 		return err

@@ -14,7 +14,14 @@ import { SessionProvider } from './state/SessionContext';
 import { type EndReason, Session } from './state/session';
 import { eraseAndReload } from './state/wipe';
 
-type AppState = { kind: 'checking' } | { kind: 'signed-out'; reason: string | null } | { kind: 'signed-in'; session: Session };
+type AppState =
+  | { kind: 'checking' }
+  // The session has ended: nothing is shown while storage is erased and the page reloads.
+  | { kind: 'ending' }
+  // mustChangePassword: a session from before a reload that still has to change its password
+  // (email: whose, to fill in the sign-in that follows the change).
+  | { kind: 'signed-out'; reason: string | null; mustChangePassword?: boolean; email?: string }
+  | { kind: 'signed-in'; session: Session };
 
 function endedReasonFromUrl(): string | null {
   return new URLSearchParams(window.location.search).get('ended');
@@ -28,14 +35,16 @@ export function App() {
   const end = useCallback((reason: EndReason | 'restricted') => {
     sessionRef.current?.stop();
     sessionRef.current = null;
-    eraseAndReload(reason);
+    onSessionEnded(null);
+    setState({ kind: 'ending' });
+    void eraseAndReload(reason);
   }, []);
 
   const begin = useCallback(
     async (user: User) => {
       const session = new Session(user, end);
       sessionRef.current = session;
-      onSessionEnded(() => end('expired'));
+      onSessionEnded(() => session.end('expired'));
       try {
         await session.start();
       } catch (e) {
@@ -61,7 +70,11 @@ export function App() {
   useEffect(() => {
     let cancelled = false;
     getMe().then(
-      (user) => !cancelled && void begin(user),
+      (me) => {
+        if (cancelled) return;
+        if (me.password_change_required) setState({ kind: 'signed-out', reason: null, mustChangePassword: true, email: me.email });
+        else void begin(me);
+      },
       () => !cancelled && setState({ kind: 'signed-out', reason: endedReasonFromUrl() }),
     );
     return () => {
@@ -71,27 +84,30 @@ export function App() {
     };
   }, [begin]);
 
-  const signOut = useCallback(async () => {
-    await logout().catch(() => undefined);
-    end('signed-out');
-  }, [end]);
 
-  if (state.kind === 'checking') {
+  if (state.kind === 'checking' || state.kind === 'ending') {
     return (
       <p className="app-loading" role="status">
-        Loading Wardline…
+        {state.kind === 'checking' ? 'Loading Wardline…' : 'Signing out…'}
       </p>
     );
   }
   if (state.kind === 'signed-out') {
-    return <SignInScreen endedReason={state.reason} onSignedIn={(u) => void begin(u)} />;
+    return (
+      <SignInScreen
+        endedReason={state.reason}
+        mustChangePassword={state.mustChangePassword ?? false}
+        initialEmail={state.email ?? ''}
+        onSignedIn={(u) => void begin(u)}
+      />
+    );
   }
 
   const found = findRoute(path);
   const Screen = found && allowed(found.route, state.session.me.org_role) ? found.route.screen : null;
   return (
     <SessionProvider session={state.session}>
-      <Layout path={path} onSignOut={() => void signOut()}>
+      <Layout path={path} onSignOut={() => void state.session.signOut()}>
         {Screen && found ? <Screen key={path} params={found.params} /> : <NotFound />}
       </Layout>
     </SessionProvider>

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
 import { onSessionEnded } from '../src/api/client';
 import { setReloadForTests } from '../src/state/wipe';
-import { type FakeResponse, FakeWebSocket, type Handler, conversation, message, mockApi, user } from './fakeServer';
+import { type FakeResponse, FakeWebSocket, type Handler, conversation, member, message, mockApi, user } from './fakeServer';
 
 const me = user();
 const ward = conversation({ id: 'c-1', last_seq: 2, unread_count: 1 });
@@ -14,8 +14,8 @@ const direct = conversation({
   title: '',
   last_seq: 0,
   members: [
-    { user_id: 'u-me', role: 'owner', joined_at: '' },
-    { user_id: 'u-cat', role: 'owner', joined_at: '' },
+    member('u-me', 'owner'),
+    member('u-cat', 'owner'),
   ],
 });
 const people = [
@@ -54,8 +54,8 @@ afterEach(() => {
 });
 
 describe('signed in', () => {
-  it('lists conversations, names direct ones from the directory, and counts live messages as unread', async () => {
-    signedInApi();
+  it('lists conversations, names direct ones from their members, and counts live messages as unread', async () => {
+    const { calls } = signedInApi();
     render(<App />);
     const wardLink = await screen.findByRole('link', { name: /Ward 7 team/ });
     expect(within(wardLink).getByText('1')).toBeInTheDocument();
@@ -72,6 +72,8 @@ describe('signed in', () => {
     // The same message replayed after a reconnect is not counted twice.
     act(() => ws.deliver({ type: 'message.created', message: message(3, { priority: 'urgent', requires_ack: true }) }));
     expect(within(screen.getByRole('link', { name: /Ward 7 team/ })).getByText('2')).toBeInTheDocument();
+    // Names come with the members: the directory is not scanned for them.
+    expect(calls.some((c) => c.path === '/api/v1/directory')).toBe(false);
   });
 
   it('filters conversations by title', async () => {
@@ -116,7 +118,10 @@ describe('signed in', () => {
     render(<App />);
     const ws = await goLive();
     act(() => ws.deliver({ type: 'session.revoked' }));
-    expect(reload).toHaveBeenCalledWith('/signin?ended=revoked');
+    // The page drops what it shows at once, then reloads once storage is erased.
+    expect(screen.queryByRole('link', { name: /Ward 7 team/ })).not.toBeInTheDocument();
+    await waitFor(() => expect(reload).toHaveBeenCalledWith('/signin?ended=revoked'));
+    expect(reload).toHaveBeenCalledTimes(1);
     expect(window.localStorage.length).toBe(0);
     expect(window.sessionStorage.length).toBe(0);
   });
@@ -128,6 +133,75 @@ describe('signed in', () => {
     });
     render(<App />);
     await waitFor(() => expect(reload).toHaveBeenCalledWith('/signin?ended=expired'));
+  });
+
+  it('asks again for the new password when a reload interrupted a forced change', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/me': { status: 200, body: { ...me, password_change_required: true } },
+      'POST /api/v1/me/password': { status: 204 },
+      'POST /api/v1/auth/logout': { status: 401, body: { error: { code: 'unauthenticated', message: 'ended' } } },
+    });
+    render(<App />);
+    expect(await screen.findByRole('heading', { name: 'Create a new password' })).toBeInTheDocument();
+    expect(calls.some((c) => c.path === '/api/v1/conversations')).toBe(false);
+    const u = userEvent.setup();
+    await u.type(screen.getByLabelText('Current password'), 'temporary-one');
+    await u.type(screen.getByLabelText('New password'), 'a-new-long-password');
+    await u.type(screen.getByLabelText('Confirm new password'), 'a-new-long-password');
+    await u.click(screen.getByRole('button', { name: 'Save new password' }));
+    expect(await screen.findByText('Your password has been changed. Sign in with your new password.')).toBeInTheDocument();
+    expect(calls.find((c) => c.path === '/api/v1/me/password')?.body).toEqual({ current_password: 'temporary-one', new_password: 'a-new-long-password' });
+    expect(FakeWebSocket.instances).toHaveLength(0);
+  });
+
+  it('after a password change from My account, says so on sign-in even if the stream reports the end first', async () => {
+    let ws: FakeWebSocket | null = null;
+    signedInApi({
+      'POST /api/v1/me/password': () => {
+        // The server ends every session of the user, this one included, before it answers.
+        act(() => ws?.deliver({ type: 'session.revoked' }));
+        return { status: 204 };
+      },
+    });
+    window.history.replaceState(null, '', '/me');
+    render(<App />);
+    ws = await goLive();
+    const u = userEvent.setup();
+    await u.type(await screen.findByLabelText('Current password'), 'old-password-1');
+    await u.type(screen.getByLabelText('New password'), 'new-password-22');
+    await u.type(screen.getByLabelText('Confirm new password'), 'new-password-22');
+    await u.click(screen.getByRole('button', { name: 'Change password' }));
+    await waitFor(() => expect(reload).toHaveBeenCalledWith('/signin?ended=password-changed'));
+    expect(reload).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells me when a wrong current password is refused (403) and keeps me signed in', async () => {
+    signedInApi({ 'POST /api/v1/me/password': { status: 403, body: { error: { code: 'forbidden', message: 'the current password is not right' } } } });
+    window.history.replaceState(null, '', '/me');
+    render(<App />);
+    await goLive();
+    const u = userEvent.setup();
+    await u.type(await screen.findByLabelText('Current password'), 'wrong-password');
+    await u.type(screen.getByLabelText('New password'), 'new-password-22');
+    await u.type(screen.getByLabelText('Confirm new password'), 'new-password-22');
+    await u.click(screen.getByRole('button', { name: 'Change password' }));
+    expect(await screen.findAllByText('Your current password is not correct')).not.toHaveLength(0);
+    expect(reload).not.toHaveBeenCalled();
+  });
+
+  it('leaves a conversation screen whose conversation I was removed from', async () => {
+    signedInApi({
+      'GET /api/v1/conversations/c-1': { status: 200, body: ward },
+      'GET /api/v1/conversations/c-1/messages': { status: 200, body: { items: [message(1, { body: 'BP 90/60' })], has_more: false } },
+      'POST /api/v1/conversations/c-1/read': { status: 204 },
+    });
+    window.history.replaceState(null, '', '/conversations/c-1');
+    render(<App />);
+    const ws = await goLive();
+    expect(await screen.findByText('BP 90/60')).toBeInTheDocument();
+    act(() => ws.deliver({ type: 'conversation.updated', conversation: { ...ward, members: [member('u-bob', 'owner')] } }));
+    expect(await screen.findByRole('heading', { name: 'You are no longer in this conversation' })).toBeInTheDocument();
+    expect(screen.queryByText('BP 90/60')).not.toBeInTheDocument();
   });
 
   it('sends a half-finished sign-in from an earlier visit back to sign-in', async () => {

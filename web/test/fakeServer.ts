@@ -1,6 +1,6 @@
 // Test doubles at the app's boundary: fetch (the JSON API) and WebSocket (the event stream).
 import { vi } from 'vitest';
-import type { Conversation, Message, User } from '../src/api/types';
+import type { Conversation, Member, Message, User } from '../src/api/types';
 
 export interface FakeResponse {
   status: number;
@@ -107,6 +107,18 @@ export function user(over: Partial<User> = {}): User {
   };
 }
 
+const NAMES: Record<string, [string, string]> = {
+  'u-me': ['Ada Lovelace', 'Registrar'],
+  'u-bob': ['Bob Nurse', 'Staff nurse'],
+  'u-cat': ['Cat Pharm', 'Pharmacist'],
+};
+
+/** A member as the server sends it: with the directory's name and job title. */
+export function member(userId: string, role: Member['role'] = 'member'): Member {
+  const [displayName, jobTitle] = NAMES[userId] ?? ['', ''];
+  return { user_id: userId, role, joined_at: '2026-01-01T08:00:00Z', display_name: displayName, job_title: jobTitle };
+}
+
 export function conversation(over: Partial<Conversation> = {}): Conversation {
   return {
     id: 'c-1',
@@ -115,13 +127,14 @@ export function conversation(over: Partial<Conversation> = {}): Conversation {
     created_at: '2026-01-01T08:00:00Z',
     created_by: 'u-me',
     members: [
-      { user_id: 'u-me', role: 'owner', joined_at: '2026-01-01T08:00:00Z' },
-      { user_id: 'u-bob', role: 'member', joined_at: '2026-01-01T08:00:00Z' },
-      { user_id: 'u-cat', role: 'member', joined_at: '2026-01-01T08:00:00Z' },
+      member('u-me', 'owner'),
+      member('u-bob'),
+      member('u-cat'),
     ],
     last_seq: 0,
     unread_count: 0,
     patient_id: null,
+    last_activity_at: '2026-01-01T08:00:00Z',
     ...over,
   };
 }

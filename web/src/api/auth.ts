@@ -1,6 +1,6 @@
 // Sign-in, second factor, password and the caller's own account (API.md "Authentication").
 import { ApiError, request } from './client';
-import type { LoginOK, MfaMethod, TotpEnrolment, User } from './types';
+import type { LoginOK, Me, MfaMethod, TotpEnrolment } from './types';
 
 export function login(email: string, password: string): Promise<LoginOK> {
   return request<LoginOK>('/auth/login', { method: 'POST', body: { email, password }, anonymous: true });
@@ -14,8 +14,8 @@ export function logout(): Promise<void> {
   return request<void>('/auth/logout', { method: 'POST', anonymous: true });
 }
 
-export function getMe(): Promise<User> {
-  return request<User>('/me', { anonymous: true });
+export function getMe(): Promise<Me> {
+  return request<Me>('/me', { anonymous: true });
 }
 
 export function changePassword(currentPassword: string, newPassword: string): Promise<void> {

@@ -97,6 +97,31 @@ describe('EventStream', () => {
     s.stop();
   });
 
+  it('closes the socket when the browser goes offline and resumes when it is back', async () => {
+    const h = handlers();
+    const s = stream(h);
+    s.know('c-1', 2);
+    s.start();
+    const ws1 = FakeWebSocket.latest();
+    ws1.deliver({ type: 'hello', user_id: 'u-me', server_time: '' });
+    ws1.deliver({ type: 'resume.done' });
+    const onLine = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    window.dispatchEvent(new Event('offline'));
+    expect(ws1.readyState).toBe(3);
+    expect(h.status).toHaveBeenLastCalledWith('offline');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeWebSocket.instances).toHaveLength(1); // no retries while offline
+
+    onLine.mockReturnValue(true);
+    window.dispatchEvent(new Event('online'));
+    const ws2 = FakeWebSocket.latest();
+    expect(ws2).not.toBe(ws1);
+    ws2.deliver({ type: 'hello', user_id: 'u-me', server_time: '' });
+    expect(ws2.sent).toEqual([{ type: 'resume', cursors: { 'c-1': 2 } }]);
+    onLine.mockRestore();
+    s.stop();
+  });
+
   it('stops and reports a revoked session', () => {
     const h = handlers();
     const s = stream(h);

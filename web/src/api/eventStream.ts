@@ -47,6 +47,11 @@ export function eventsUrl(loc: Location = window.location): string {
 
 const FILL_PAGE = 200;
 
+// navigator.onLine false is reliable (no network at all); true may be wrong, so only false counts.
+function isOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
+}
+
 export class EventStream {
   private state: StreamState = initialState();
   private ws: WebSocket | null = null;
@@ -77,12 +82,14 @@ export class EventStream {
     if (!this.stopped) return;
     this.stopped = false;
     window.addEventListener('online', this.reconnectNow);
+    window.addEventListener('offline', this.dropNow);
     this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     window.removeEventListener('online', this.reconnectNow);
+    window.removeEventListener('offline', this.dropNow);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ws = this.ws;
@@ -99,6 +106,16 @@ export class EventStream {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.connect();
+  };
+
+  // The browser knows the network is gone: a socket it leaves open would say nothing until a
+  // write failed, so close it now, show "Offline", and reconnect (with resume) on 'online'.
+  private readonly dropNow = (): void => {
+    const ws = this.ws;
+    if (this.stopped || !ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    ws.close();
+    void this.onClose(ws);
   };
 
   private connect(): void {
@@ -170,6 +187,11 @@ export class EventStream {
     this.ws = null;
     this.state = disconnected(this.state);
     if (this.stopped) return;
+    if (isOffline()) {
+      // Retrying is pointless until the browser is back online, which calls reconnectNow.
+      this.handlers.status('offline');
+      return;
+    }
     this.handlers.status('reconnecting');
     if (!this.saidHello) {
       // The upgrade may have been refused because the session ended: ask before retrying.

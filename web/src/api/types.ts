@@ -15,6 +15,11 @@ export interface User {
   status: UserStatus;
 }
 
+/** GET /me: the user, and whether the session is still restricted to a password change. */
+export interface Me extends User {
+  password_change_required?: boolean;
+}
+
 export interface LoginOK {
   token?: string; // absent for browsers (cookie sessions); the app never reads it
   expires_at: string;
@@ -32,6 +37,9 @@ export interface Member {
   user_id: string;
   role: MemberRole;
   joined_at: string;
+  /** From the directory, so that the app can name members without looking each one up. */
+  display_name: string;
+  job_title: string;
 }
 
 export interface Conversation {
@@ -44,6 +52,8 @@ export interface Conversation {
   last_seq: number;
   unread_count: number;
   patient_id: string | null;
+  /** Time of the latest message, or of creation; the list is ordered by it, newest first. */
+  last_activity_at: string;
 }
 
 export type Priority = 'routine' | 'urgent' | 'emergency';

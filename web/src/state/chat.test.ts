@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { conversation, message, user } from '../../test/fakeServer';
+import { conversation, member, message, user } from '../../test/fakeServer';
 import { type ChatState, chatReducer, emptyChat } from './chat';
-import { messagesOf } from './selectors';
+import { lastActivity, messagesOf, personName } from './selectors';
 
 function signedIn(): ChatState {
   let s = chatReducer(emptyChat, { type: 'signedIn', me: user() });
@@ -61,10 +61,36 @@ describe('chatReducer', () => {
   it('drops a conversation I am no longer a member of', () => {
     const s = chatReducer(signedIn(), {
       type: 'conversation',
-      conversation: conversation({ id: 'c-1', members: [{ user_id: 'u-bob', role: 'owner', joined_at: '' }] }),
+      conversation: conversation({ id: 'c-1', members: [member('u-bob', 'owner')] }),
     });
     expect(s.conversations['c-1']).toBeUndefined();
     expect(s.order).toEqual(['c-2']);
+  });
+
+  it('knows members by the names their conversations carry', () => {
+    let s = signedIn();
+    expect(personName(s, 'u-bob')).toBe('Bob Nurse');
+    expect(s.people['u-cat']).toMatchObject({ display_name: 'Cat Pharm', job_title: 'Pharmacist' });
+    const renamed = { ...member('u-dan'), display_name: 'Dan Porter', job_title: 'Porter' };
+    s = chatReducer(s, { type: 'conversation', conversation: conversation({ id: 'c-3', members: [member('u-me', 'owner'), renamed] }) });
+    expect(personName(s, 'u-dan')).toBe('Dan Porter');
+    expect(personName(s, 'u-gone')).toBe('Former or unknown member');
+  });
+
+  it('shows the later of the server\'s last activity and the newest message seen', () => {
+    let s = signedIn();
+    const c = conversation({ id: 'c-1', created_at: '2026-01-01T08:00:00Z', last_activity_at: '2026-01-01T09:30:00.123456Z' });
+    expect(lastActivity(s, c)).toBe('2026-01-01T09:30:00.123456Z');
+    s = chatReducer(s, { type: 'messages', live: true, messages: [message(11, { created_at: '2026-01-01T09:45:00Z' })] });
+    expect(lastActivity(s, c)).toBe('2026-01-01T09:45:00Z');
+    expect(lastActivity(s, { ...c, last_activity_at: '2026-01-01T10:00:00.5Z' })).toBe('2026-01-01T10:00:00.5Z');
+  });
+
+  it('drops the messages of a conversation missing from a fresh list', () => {
+    let s = chatReducer(signedIn(), { type: 'messages', live: true, messages: [message(11), message(5, { conversation_id: 'c-2' })] });
+    s = chatReducer(s, { type: 'conversations', items: [conversation({ id: 'c-2', last_seq: 5 })] });
+    expect(Object.keys(s.conversations)).toEqual(['c-2']);
+    expect(Object.keys(s.windows)).toEqual(['c-2']);
   });
 
   it('forgets everything on reset', () => {

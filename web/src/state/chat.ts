@@ -128,6 +128,21 @@ function withAck(s: ChatState, messageId: string, userId: string, at: string): C
   return { ...s, acks: { ...s.acks, [messageId]: { ...cur, [userId]: at } } };
 }
 
+// Members carry their directory names, so knowing a conversation means knowing who is in it.
+function withMembers(people: Readonly<Record<string, Person>>, list: readonly Conversation[]): Readonly<Record<string, Person>> {
+  let next = people;
+  for (const c of list) {
+    for (const m of c.members) {
+      if (!m.display_name) continue;
+      const cur = next[m.user_id];
+      if (cur && cur.display_name === m.display_name && cur.job_title === m.job_title) continue;
+      if (next === people) next = { ...people };
+      (next as Record<string, Person>)[m.user_id] = { id: m.user_id, display_name: m.display_name, job_title: m.job_title ?? '' };
+    }
+  }
+  return next;
+}
+
 function isMember(c: Conversation, userId: string | undefined): boolean {
   return userId === undefined || c.members.some((m) => m.user_id === userId);
 }
@@ -172,7 +187,11 @@ export function chatReducer(s: ChatState, a: ChatAction): ChatState {
     case 'conversations': {
       const conversations: Record<string, Conversation> = {};
       for (const c of a.items) conversations[c.id] = c;
-      return { ...s, conversations, order: a.items.map((c) => c.id) };
+      // A conversation missing from a fresh list is one I left or was removed from while the
+      // stream was down (that change is not replayed): its messages go from memory too.
+      const windows: Record<string, MessageWindow> = {};
+      for (const [id, w] of Object.entries(s.windows)) if (conversations[id]) windows[id] = w;
+      return { ...s, conversations, windows, order: a.items.map((c) => c.id), people: withMembers(s.people, a.items) };
     }
     case 'conversation': {
       const c = a.conversation;
@@ -184,6 +203,7 @@ export function chatReducer(s: ChatState, a: ChatAction): ChatState {
         ...s,
         conversations: { ...s.conversations, [c.id]: merged },
         order: known ? s.order : toFront(s.order, c.id),
+        people: withMembers(s.people, [c]),
       };
     }
     case 'messages':

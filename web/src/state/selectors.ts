@@ -90,6 +90,9 @@ export function messagesOf(s: ChatState, conversationId: string): Message[] {
   return w ? w.seqs.map((seq) => w.bySeq[seq]!) : [];
 }
 
+/** The later of the server's last activity and the newest message the app has seen since. */
 export function lastActivity(s: ChatState, c: Conversation): string {
-  return s.activity[c.id] ?? c.created_at;
+  const server = c.last_activity_at || c.created_at;
+  const seen = s.activity[c.id];
+  return seen && Date.parse(seen) > Date.parse(server) ? seen : server;
 }

@@ -1,10 +1,9 @@
 // One signed-in session: the in-memory store, the event stream, and the actions screens take.
 // Stopping it drops everything it held.
 
-import { getMe } from '../api/auth';
+import { changePassword, getMe, logout } from '../api/auth';
 import { isApiError } from '../api/client';
 import * as convApi from '../api/conversations';
-import { searchDirectory } from '../api/directory';
 import type { AnyServerEvent, ServerEvent } from '../api/events';
 import { EventStream, type StreamOptions } from '../api/eventStream';
 import * as msgApi from '../api/messages';
@@ -13,18 +12,17 @@ import { newClientId } from './ids';
 import { conversationTitle, personName, ticksFor } from './selectors';
 import { ChatStore } from './store';
 
-export type EndReason = 'revoked' | 'expired' | 'signed-out';
+export type EndReason = 'revoked' | 'expired' | 'signed-out' | 'password-changed';
 
 const HISTORY_PAGE = 50;
 const RECEIPT_FETCHES = 20;
-const DIRECTORY_PAGES = 25;
-const DIRECTORY_RESCAN_MS = 60_000;
 
 export class Session {
   readonly store = new ChatStore();
   readonly stream: EventStream;
-  private lastScan = 0;
-  private scanning: Promise<void> | null = null;
+  private over = false;
+  /** Set while a change is under way that ends the session on purpose (a new password). */
+  private expectedEnd: EndReason | null = null;
   private readonly markedRead: Record<string, number> = {};
   private readonly fetchingConversation = new Set<string>();
   private wasOnline = false;
@@ -39,7 +37,7 @@ export class Session {
       {
         messages: (source, messages) => this.onMessages(messages, source !== 'history'),
         event: (e) => this.onEvent(e),
-        revoked: () => this.ended('revoked'),
+        revoked: () => this.end('revoked'),
         status: (status) => {
           this.store.dispatch({ type: 'connection', status });
           if (status === 'online' && this.wasOnline) void this.catchUp().catch(() => undefined);
@@ -51,7 +49,7 @@ export class Session {
             return true;
           } catch (e) {
             if (isApiError(e, 'unauthenticated')) {
-              this.ended('expired');
+              this.end('expired');
               return false;
             }
             throw e;
@@ -67,8 +65,18 @@ export class Session {
     const items = await convApi.listAllConversations();
     for (const c of items) this.stream.know(c.id, c.last_seq);
     this.store.dispatch({ type: 'conversations', items });
-    void this.ensurePeople(items.flatMap((c) => c.members.map((m) => m.user_id))).catch(() => undefined);
     this.stream.start();
+  }
+
+  /**
+   * The session is over (revoked, expired, signed out): reported once. When this app itself ended
+   * it on purpose (a password change ends every session of the user, this one included), that is
+   * the reason given, whichever sign of it (session.revoked, a 401) arrives first.
+   */
+  end(reason: EndReason): void {
+    if (this.over) return;
+    this.over = true;
+    this.ended(this.expectedEnd ?? reason);
   }
 
   // After a reconnect: the stream replayed new messages, but not edits, deletions, receipts or
@@ -126,7 +134,6 @@ export class Session {
         break;
       case 'conversation.updated':
         this.store.dispatch({ type: 'conversation', conversation: ev.conversation });
-        void this.ensurePeople(ev.conversation.members.map((m) => m.user_id)).catch(() => undefined);
         break;
       default:
         break; // later event types (escalation, ...) get their handlers with their screens
@@ -140,33 +147,10 @@ export class Session {
       const c = await convApi.getConversation(id);
       this.stream.know(c.id, c.last_seq);
       this.store.dispatch({ type: 'conversation', conversation: c });
-      void this.ensurePeople(c.members.map((m) => m.user_id)).catch(() => undefined);
       return c;
     } finally {
       this.fetchingConversation.delete(id);
     }
-  }
-
-  /** Finds names for user ids through the directory. Unknown ids after a full scan are former staff. */
-  async ensurePeople(ids: string[]): Promise<void> {
-    const missing = () => ids.filter((id) => !this.store.getState().people[id]);
-    if (missing().length === 0) return;
-    if (this.scanning) return this.scanning;
-    if (Date.now() - this.lastScan < DIRECTORY_RESCAN_MS) return;
-    this.scanning = (async () => {
-      let cursor: string | undefined;
-      for (let i = 0; i < DIRECTORY_PAGES && missing().length > 0; i++) {
-        const page = await searchDirectory('', cursor, 200);
-        const people = page.items.filter((p): p is DirectoryPerson => p.kind === 'user');
-        this.store.dispatch({ type: 'people', people });
-        if (!page.next_cursor) break;
-        cursor = page.next_cursor;
-      }
-    })().finally(() => {
-      this.lastScan = Date.now();
-      this.scanning = null;
-    });
-    return this.scanning;
   }
 
   rememberPeople(people: DirectoryPerson[]): void {
@@ -262,6 +246,25 @@ export class Session {
     this.markedRead[conversationId] = seq;
     this.store.dispatch({ type: 'markedRead', conversationId, seq });
     await msgApi.markRead(conversationId, seq);
+  }
+
+  /** Signs out: the server ends this session (and says so on the stream, which must not read as a revocation). */
+  async signOut(): Promise<void> {
+    this.expectedEnd = 'signed-out';
+    await logout().catch(() => undefined);
+    this.end('signed-out');
+  }
+
+  /** Changes my password; the server then ends every session of mine, this one included. */
+  async changePassword(current: string, next: string): Promise<void> {
+    this.expectedEnd = 'password-changed';
+    try {
+      await changePassword(current, next);
+    } catch (e) {
+      this.expectedEnd = null;
+      throw e;
+    }
+    this.end('password-changed');
   }
 
   async createConversation(kind: ConversationKind, title: string, memberIds: string[]): Promise<Conversation> {

@@ -43,9 +43,11 @@ export function StaffRow({ user, isMe, onAction }: Props) {
     <tr className="nhsuk-table__row">
       <td className="nhsuk-table__cell">
         <span className="nhsuk-table-responsive__heading" aria-hidden="true">Name </span>
-        <strong>{user.display_name}</strong>
-        <br />
-        <span className="app-muted">{user.email}</span>
+        {/* One block: on a phone the responsive table lays a cell's children out in a row. */}
+        <span className="app-staff-table__who">
+          <strong>{user.display_name}</strong>
+          <span className="app-muted app-staff-table__email">{user.email}</span>
+        </span>
       </td>
       <td className="nhsuk-table__cell">
         <span className="nhsuk-table-responsive__heading" aria-hidden="true">Job </span>

@@ -1,5 +1,5 @@
 // One conversation: history and live messages, composing, members.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isApiError } from '../../api/client';
 import type { Message, Priority } from '../../api/types';
 import { PageHeading } from '../../components/PageHeading';
@@ -22,6 +22,10 @@ export function ConversationScreen({ params }: { params: Params }) {
   const [problem, setProblem] = useState<'not-found' | 'failed' | null>(null);
   const conversation = chat.conversations[id];
   const newest = chat.windows[id]?.seqs.at(-1) ?? 0;
+  // Once shown, a conversation that disappears is one I was removed from (or left elsewhere):
+  // the store has dropped it and its messages, and the screen says so.
+  const shown = useRef(false);
+  if (conversation) shown.current = true;
 
   useEffect(() => {
     session.store.dispatch({ type: 'viewing', conversationId: id });
@@ -51,6 +55,16 @@ export function ConversationScreen({ params }: { params: Params }) {
   const retry = useCallback((p: PendingMessage) => void session.send(id, p.body, p.priority, p.requires_ack, p.client_id).catch(() => undefined), [session, id]);
   const discard = useCallback((p: PendingMessage) => session.discardPending(id, p.client_id), [session, id]);
 
+  if (!conversation && shown.current) {
+    return (
+      <>
+        <PageHeading>You are no longer in this conversation</PageHeading>
+        <p>
+          You were removed from it, or you left it on another device. <Link href="/">Back to conversations</Link>
+        </p>
+      </>
+    );
+  }
   if (problem === 'not-found' || (problem === null && !conversation && chat.windows[id]?.loaded)) {
     return (
       <>

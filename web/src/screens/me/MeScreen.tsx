@@ -1,22 +1,14 @@
 // My account: who I am to the organisation, changing my password, signing out.
-import { useState } from 'react';
-import { logout } from '../../api/auth';
 import { PageHeading } from '../../components/PageHeading';
 import { useSession } from '../../state/SessionContext';
-import { eraseAndReload } from '../../state/wipe';
 import { PasswordChangeForm } from '../signin/PasswordChangeForm';
 
 const ROLE_LABELS: Record<string, string> = { member: 'Staff member', admin: 'Administrator', auditor: 'Information governance auditor' };
 
 export function MeScreen() {
-  const { me } = useSession();
-  const [changed, setChanged] = useState(false);
-  const [formKey, setFormKey] = useState(0);
+  const session = useSession();
+  const { me } = session;
 
-  async function signOut() {
-    await logout().catch(() => undefined);
-    eraseAndReload('signed-out');
-  }
 
   const rows: [string, string][] = [
     ['Name', me.display_name],
@@ -41,23 +33,14 @@ export function MeScreen() {
       <p className="nhsuk-body-s">Your administrator keeps these details up to date.</p>
 
       <h2 className="nhsuk-heading-m">Change your password</h2>
-      {changed && (
-        <div className="nhsuk-inset-text" role="status">
-          <p>Your password has been changed.</p>
-        </div>
-      )}
-      <PasswordChangeForm
-        key={formKey}
-        onChanged={() => {
-          setChanged(true);
-          setFormKey((k) => k + 1);
-        }}
-      />
+      <p>Changing your password signs you out everywhere, on this device too. Then sign in with the new one.</p>
+      {/* The session ends with the change; Session.changePassword takes the app to sign-in. */}
+      <PasswordChangeForm change={(current, next) => session.changePassword(current, next)} onChanged={() => undefined} />
 
       {/* Sessions and devices, passkeys, PIN and duty status arrive here with their features. */}
       <h2 className="nhsuk-heading-m">Sign out</h2>
       <p>Signing out clears Wardline from this device.</p>
-      <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={signOut}>
+      <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => void session.signOut()}>
         Sign out
       </button>
     </>

@@ -9,10 +9,12 @@ interface Props {
   /** The password just used to sign in, so a forced change does not ask for it twice. */
   knownCurrent?: string;
   submitLabel?: string;
+  /** Makes the change; the plain API call unless the caller needs more around it. */
+  change?: (current: string, next: string) => Promise<void>;
   onChanged: () => void;
 }
 
-export function PasswordChangeForm({ knownCurrent, submitLabel = 'Change password', onChanged }: Props) {
+export function PasswordChangeForm({ knownCurrent, submitLabel = 'Change password', change = changePassword, onChanged }: Props) {
   const [current, setCurrent] = useState(knownCurrent ?? '');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -30,12 +32,14 @@ export function PasswordChangeForm({ knownCurrent, submitLabel = 'Change passwor
     if (found.length > 0) return;
     setBusy(true);
     try {
-      await changePassword(current, next);
+      await change(current, next);
       onChanged();
     } catch (err) {
       const text =
         isApiError(err, 'invalid') ? err.message
-        : isApiError(err, 'unauthenticated') || isApiError(err, 'forbidden') ? 'Your current password is not correct'
+        // The server answers a wrong current password with 403.
+        : isApiError(err, 'forbidden') ? 'Your current password is not correct'
+        : isApiError(err, 'unauthenticated') ? 'Your session has ended. Sign in again to change your password'
         : isApiError(err, 'network') ? err.message
         : 'Sorry, your password could not be changed. Try again later';
       setProblems([{ field: isApiError(err, 'invalid') ? 'new-password' : 'current-password', text }]);

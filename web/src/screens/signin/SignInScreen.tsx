@@ -16,12 +16,16 @@ type Step =
   | { kind: 'credentials' }
   | { kind: 'totp'; challenge: MfaChallenge }
   | { kind: 'passkey-only' }
-  | { kind: 'change-password'; ok: LoginOK; password: string }
+  // password: the one just typed to sign in ('' after a reload, when it must be asked for again)
+  | { kind: 'change-password'; password: string }
   | { kind: 'enrol'; ok: LoginOK };
 
 interface Props {
   /** Why the last session ended (from ?ended=), to explain the sign-in screen. */
   endedReason: string | null;
+  /** The browser holds a session that must change its password before anything else. */
+  mustChangePassword?: boolean;
+  initialEmail?: string;
   onSignedIn: (user: User) => void;
 }
 
@@ -29,16 +33,16 @@ function asApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : new ApiError(0, 'unknown', String(e));
 }
 
-export function SignInScreen({ endedReason, onSignedIn }: Props) {
-  const [step, setStep] = useState<Step>({ kind: 'credentials' });
-  const [email, setEmail] = useState('');
+export function SignInScreen({ endedReason, mustChangePassword = false, initialEmail = '', onSignedIn }: Props) {
+  const [step, setStep] = useState<Step>(mustChangePassword ? { kind: 'change-password', password: '' } : { kind: 'credentials' });
+  const [email, setEmail] = useState(initialEmail);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(endedReason ? (endedNotices[endedReason] ?? null) : null);
 
   function signedIn(ok: LoginOK, password: string) {
     setError(null);
-    if (ok.password_change_required) setStep({ kind: 'change-password', ok, password });
+    if (ok.password_change_required) setStep({ kind: 'change-password', password });
     else if (ok.mfa_enrollment_required) setStep({ kind: 'enrol', ok });
     else onSignedIn(ok.user);
   }
@@ -77,11 +81,17 @@ export function SignInScreen({ endedReason, onSignedIn }: Props) {
   }
 
   async function passwordChanged() {
-    // The restricted session has served its purpose; sign in afresh with the new password.
+    // The server has ended every session of this user, the restricted one too (and cleared its
+    // cookie); the logout is for good measure. Sign in afresh with the new password.
     await logout().catch(() => undefined);
     setStep({ kind: 'credentials' });
     setError(null);
     setNotice('Your password has been changed. Sign in with your new password.');
+  }
+
+  async function cancelChange() {
+    await logout().catch(() => undefined);
+    restart();
   }
 
   function restart() {
@@ -125,6 +135,9 @@ export function SignInScreen({ endedReason, onSignedIn }: Props) {
               <>
                 <p>You are using a temporary password. Choose a new one to continue.</p>
                 <PasswordChangeForm knownCurrent={step.password || undefined} submitLabel="Save new password" onChanged={passwordChanged} />
+                <button className="nhsuk-button nhsuk-button--secondary" type="button" onClick={() => void cancelChange()}>
+                  Cancel and sign out
+                </button>
               </>
             )}
             {step.kind === 'enrol' && <EnrolTotpForm onDone={() => onSignedIn(step.ok.user)} />}

@@ -45,4 +45,5 @@ export const endedNotices: Record<string, string> = {
   expired: 'Your session has ended. Sign in again to continue.',
   'signed-out': 'You have signed out.',
   restricted: 'Sign in again to finish setting up your account.',
+  'password-changed': 'Your password has been changed. Sign in with your new password.',
 };

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Receivers is what every WebSocket connection of this process saw.
+type Receivers struct {
+	run      string // the run id in the bodies of this run's messages
+	start    atomic.Int64
+	end      atomic.Int64 // the measured window; end is 0 until known
+	arrivals chunked[arrival]
+
+	FromIntended Histogram // per frame: arrival − intended send time
+	FromSent     Histogram // per frame: arrival − actual send time
+
+	Frames, Created, Receipts, ConvUpdates, Other atomic.Int64
+	Duplicates, Gaps, Foreign, Replayed           atomic.Int64
+
+	Open, Dropped, Reconnects, DialErrors atomic.Int64
+	mu                                    sync.Mutex
+	DropReasons                           map[string]int
+}
+
+func newReceivers(run string) *Receivers {
+	r := &Receivers{run: run, DropReasons: map[string]int{}}
+	r.end.Store(math.MaxInt64)
+	return r
+}
+
+func (r *Receivers) drop(reason string) {
+	r.Dropped.Add(1)
+	r.mu.Lock()
+	r.DropReasons[reason]++
+	r.mu.Unlock()
+}
+
+// Conn is one WebSocket connection of one bench user; it reconnects with resume when dropped.
+type Conn struct {
+	b       *Bench
+	user    int
+	url     string
+	lastSeq map[int32]int64 // per conversation of the layout: the last seq seen
+	open    bool
+}
+
+// dropReason names why a stream ended, for the report.
+func dropReason(err error) string {
+	if s := websocket.CloseStatus(err); s != -1 {
+		return fmt.Sprintf("close %d", int(s))
+	}
+	msg := err.Error()
+	for _, known := range []string{"EOF", "connection reset", "i/o timeout", "broken pipe", "refused"} {
+		if strings.Contains(msg, known) {
+			return known
+		}
+	}
+	return "other"
+}
+
+// run keeps the connection open until ctx ends. ready is called once: when the first session is
+// established (nil) or when it could not be (the error).
+func (c *Conn) run(ctx context.Context, dialSem chan struct{}, ready func(error)) {
+	r := c.b.recv
+	first := true
+	failures := 0
+	for ctx.Err() == nil {
+		err := c.session(ctx, dialSem, func() {
+			if first {
+				ready(nil)
+				first = false
+			} else {
+				r.Reconnects.Add(1) // resumed after a drop
+			}
+			failures = 0
+		})
+		if ctx.Err() != nil {
+			break
+		}
+		if c.open {
+			c.open = false
+			r.Open.Add(-1)
+			r.drop(dropReason(err))
+		} else {
+			r.DialErrors.Add(1)
+			failures++
+			if first && failures >= 5 {
+				ready(err)
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(min(failures+1, 10)) * 200 * time.Millisecond):
+		}
+	}
+	if c.open {
+		r.Open.Add(-1)
+	}
+}
+
+// session dials, waits for hello, resumes and reads until the stream ends.
+func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established func()) error {
+	select {
+	case dialSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-dialSem
+		}
+	}
+	defer release()
+	b := c.b
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(dctx, c.url+"/api/v1/events", &websocket.DialOptions{
+		HTTPClient: b.wsHTTP,
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + b.state.Users[c.user].Token}},
+	})
+	if err != nil {
+		return err
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(4 << 20)
+	_, data, err := ws.Read(dctx)
+	if err != nil {
+		return err
+	}
+	if f := parseFrame(data); f.typ != "hello" {
+		return fmt.Errorf("first frame was %q, not hello", f.typ)
+	}
+	// Resume right away: nothing is replayed for conversations at their cursor, and live events
+	// flow as soon as resume.done is sent instead of after the server's resume wait.
+	cursors := map[string]int64{}
+	for _, id := range b.layout.cursorConvs[c.user] {
+		cursors[id] = math.MaxInt64
+	}
+	for ci, seq := range c.lastSeq {
+		cursors[b.layout.convIDs[ci]] = seq
+	}
+	msg, _ := json.Marshal(map[string]any{"type": "resume", "cursors": cursors})
+	if err := ws.Write(dctx, websocket.MessageText, msg); err != nil {
+		return err
+	}
+	resumed := false
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return err
+		}
+		f := parseFrame(data)
+		c.handle(&f, !resumed)
+		if f.typ == "resume.done" && !resumed {
+			resumed = true
+			c.open = true
+			b.recv.Open.Add(1)
+			release()
+			established()
+		}
+	}
+}
+
+// handle accounts for one frame.
+func (c *Conn) handle(f *frameInfo, replay bool) {
+	r := c.b.recv
+	r.Frames.Add(1)
+	switch f.typ {
+	case "message.created":
+	case "receipt":
+		r.Receipts.Add(1)
+		return
+	case "conversation.updated":
+		r.ConvUpdates.Add(1)
+		return
+	default:
+		r.Other.Add(1)
+		return
+	}
+	r.Created.Add(1)
+	if replay {
+		r.Replayed.Add(1)
+	}
+	ci, ok := c.b.layout.convIndex[f.conv]
+	if !ok {
+		r.Foreign.Add(1) // a conversation of another layout: not measured
+		return
+	}
+	last := c.lastSeq[ci]
+	if f.seq <= last {
+		r.Duplicates.Add(1)
+		return
+	}
+	if f.seq > last+1 {
+		r.Gaps.Add(1)
+		if c.b.cfg.LogGaps {
+			logf("gap: conn user %d conv %d last %d got %d msgno %d", c.user, ci, last, f.seq, f.msgno)
+		}
+	}
+	c.lastSeq[ci] = f.seq
+	if f.run != r.run || f.msgno < 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	if a := r.arrivals.At(f.msgno); a != nil {
+		a.add(now)
+	}
+	if f.intended >= r.start.Load() && f.intended < r.end.Load() {
+		r.FromIntended.Record(time.Duration(now - f.intended))
+		r.FromSent.Record(time.Duration(now - f.sent))
+	}
+}
+
+// openConnections starts this process's share of the connections and waits until each is
+// established or has failed.
+func (b *Bench) openConnections(ctx context.Context, share func(c int) bool) (int, error) {
+	dialSem := make(chan struct{}, b.cfg.DialConcurrency)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var done atomic.Int64
+	total := 0
+	for c := range b.cfg.Connections {
+		if share(c) {
+			total++
+		}
+	}
+	stop := progress("opening connections", &done, total)
+	defer stop()
+	for ci := range b.cfg.Connections {
+		if !share(ci) {
+			continue
+		}
+		user := b.layout.connUser[ci]
+		conn := &Conn{b: b, user: user, url: b.cfg.URLs[ci%len(b.cfg.URLs)], lastSeq: map[int32]int64{}}
+		for _, k := range b.layout.convsOf[user] {
+			conn.lastSeq[k] = b.layout.lastSeq[k]
+		}
+		wg.Add(1)
+		var once sync.Once
+		go conn.run(ctx, dialSem, func(err error) {
+			once.Do(func() {
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+				done.Add(1)
+				wg.Done()
+			})
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		return total, fmt.Errorf("%d of %d connections could not be opened; first error: %v", n, total, firstErr.Load())
+	}
+	return total, nil
+}

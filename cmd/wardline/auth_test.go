@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"wardline"
+	"wardline/app"
+)
+
+// oathtoolCode computes the current TOTP code with Debian's oathtool, an implementation that
+// is not ours.
+func oathtoolCode(t *testing.T, bin string, secret []byte) string {
+	t.Helper()
+	out, err := exec.Command(bin, "--totp", "-b", app.EncodeTOTPSecret(secret)).Output()
+	if err != nil {
+		t.Fatalf("oathtool: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestTOTPSignInWithOathtool(t *testing.T) {
+	bin := requireTool(t, "oathtool") // apt-get install -y oathtool
+	ts := MustRunServerMFA(t)
+	admin := ts.Admin
+
+	// A new starter: initial password, change, then made to enrol before anything else.
+	var created struct {
+		User            *wardline.User `json:"user"`
+		InitialPassword string         `json:"initial_password"`
+	}
+	ts.mustStatus(admin.Do("POST", "/api/v1/admin/users", map[string]string{"email": "new.starter@test.nhs.uk", "display_name": "New Starter"}, &created), 201)
+	c := ts.Login(created.User.Email, created.InitialPassword)
+	if s, raw := c.DoRaw("POST", "/api/v1/me/totp", nil, nil); s != 403 {
+		t.Fatalf("enrol before the password change: %d %s, want 403 (the password comes first)", s, raw)
+	}
+	newPW := "amber kettle uphill violet"
+	ts.mustStatus(c.Do("POST", "/api/v1/me/password", map[string]string{"current_password": created.InitialPassword, "new_password": newPW}, nil), 204)
+	var login struct {
+		Token                 string `json:"token"`
+		MFAEnrollmentRequired bool   `json:"mfa_enrollment_required"`
+	}
+	ts.mustStatus(c.Do("POST", "/api/v1/auth/login", map[string]string{"email": created.User.Email, "password": newPW}, &login), 200)
+	if !login.MFAEnrollmentRequired {
+		t.Fatal("login: mfa_enrollment_required is not set")
+	}
+	c.Token = login.Token
+	if s := c.Do("GET", "/api/v1/conversations", nil, nil); s != 403 {
+		t.Fatalf("conversations before enrolment: %d, want 403", s)
+	}
+	if s := dialStatus(ts, c); s != 403 {
+		t.Fatalf("event stream before enrolment: %d, want 403", s)
+	}
+	var e struct {
+		Secret string `json:"secret"`
+	}
+	ts.mustStatus(c.Do("POST", "/api/v1/me/totp", nil, &e), 200)
+	secret, _ := app.DecodeTOTPSecret(e.Secret)
+	var rc struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	// Confirm with the previous step's code (accepted, one step of skew), so that the current
+	// step is still unused when oathtool computes it for the sign-in below.
+	ts.mustStatus(c.Do("POST", "/api/v1/me/totp/confirm", map[string]string{"code": app.TOTPCode(secret, time.Now().Add(-30*time.Second))}, &rc), 200)
+	if len(rc.RecoveryCodes) != 10 {
+		t.Fatalf("recovery codes: %d", len(rc.RecoveryCodes))
+	}
+	// The restriction is lifted on the same token.
+	ts.mustStatus(c.Do("GET", "/api/v1/conversations", nil, nil), 200)
+
+	// Sign in again: password, then a code computed by oathtool.
+	ch := mfaRequired(t, ts, created.User.Email, newPW)
+	code := oathtoolCode(t, bin, secret)
+	s, raw := (&Client{ts: ts}).DoRaw("POST", "/api/v1/auth/mfa/totp", map[string]string{"mfa_token": ch.MFAToken, "code": code}, nil)
+	if s != 200 {
+		t.Fatalf("second step with oathtool's code: %d %s", s, raw)
+	}
+	var ok struct {
+		Token string `json:"token"`
+	}
+	_ = json.Unmarshal(raw, &ok)
+	ts.mustStatus((&Client{ts: ts, Token: ok.Token}).Do("GET", "/api/v1/conversations", nil, nil), 200)
+
+	// The same code again, on a new sign-in: refused.
+	ch = mfaRequired(t, ts, created.User.Email, newPW)
+	if s, raw := (&Client{ts: ts}).DoRaw("POST", "/api/v1/auth/mfa/totp", map[string]string{"mfa_token": ch.MFAToken, "code": code}, nil); s != 401 || errCode(raw) != wardline.EMFAREQUIRED {
+		t.Fatalf("replayed code: %d %s, want 401 mfa_required", s, raw)
+	}
+	// A recovery code works once.
+	if s := (&Client{ts: ts}).Do("POST", "/api/v1/auth/mfa/recovery", map[string]string{"mfa_token": ch.MFAToken, "code": rc.RecoveryCodes[0]}, nil); s != 200 {
+		t.Fatalf("recovery code: %d", s)
+	}
+	ch = mfaRequired(t, ts, created.User.Email, newPW)
+	if s := (&Client{ts: ts}).Do("POST", "/api/v1/auth/mfa/recovery", map[string]string{"mfa_token": ch.MFAToken, "code": rc.RecoveryCodes[0]}, nil); s != 401 {
+		t.Fatalf("recovery code again: %d, want 401", s)
+	}
+}
+
+// mfaRequired signs in with a password and returns the 401 mfa_required answer.
+func mfaRequired(t *testing.T, ts *TestServer, email, password string) mfaChallenge {
+	t.Helper()
+	var ch mfaChallenge
+	s, raw := (&Client{ts: ts}).DoRaw("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil)
+	if s != 401 || errCode(raw) != wardline.EMFAREQUIRED {
+		t.Fatalf("login: %d %s, want 401 mfa_required", s, raw)
+	}
+	mustUnmarshal(t, raw, &ch)
+	if ch.MFAToken == "" || len(ch.Methods) == 0 {
+		t.Fatalf("mfa_required answer without token or methods: %s", raw)
+	}
+	return ch
+}
+
+func TestRevokedSessionClosesStream(t *testing.T) {
+	ts := MustRunServer(t)
+	u := ts.NewUser("member")
+	other := ts.Login(u.User.Email, u.User.PasswordHash) // a second device of the same person
+	stream := other.Connect()
+
+	var list struct {
+		Items []*wardline.Session `json:"items"`
+	}
+	ts.mustStatus(u.Do("GET", "/api/v1/me/sessions", nil, &list), 200)
+	if len(list.Items) != 2 {
+		t.Fatalf("sessions: got %d, want 2", len(list.Items))
+	}
+	var target string
+	for _, s := range list.Items {
+		if !s.Current {
+			target = s.ID
+		}
+	}
+	start := time.Now()
+	ts.mustStatus(u.Do("DELETE", "/api/v1/me/sessions/"+target, nil, nil), 204)
+	ev, err := stream.next(time.Second)
+	if err != nil || ev["type"] != "session.revoked" {
+		t.Fatalf("within a second: got %v, %v; want session.revoked", ev, err)
+	}
+	if _, err := stream.next(time.Second); err == nil {
+		t.Fatal("the stream stayed open after session.revoked")
+	}
+	t.Logf("session.revoked arrived %v after the DELETE answered", time.Since(start))
+	if s := other.Do("GET", "/api/v1/me", nil, nil); s != 401 {
+		t.Fatalf("revoked token: %d, want 401", s)
+	}
+	ts.mustStatus(u.Do("GET", "/api/v1/me", nil, nil), 200)
+
+	// An admin signs the person out everywhere (lost phone).
+	s2 := u.Connect()
+	ts.mustStatus(ts.Admin.Do("POST", "/api/v1/admin/users/"+u.User.ID+"/sessions/revoke-all", nil, nil), 204)
+	if ev, err := s2.next(time.Second); err != nil || ev["type"] != "session.revoked" {
+		t.Fatalf("revoke-all: got %v, %v", ev, err)
+	}
+	if s := u.Do("GET", "/api/v1/me", nil, nil); s != 401 {
+		t.Fatalf("after revoke-all: %d, want 401", s)
+	}
+}
+
+func TestLockedStreamCarriesNoContent(t *testing.T) {
+	ts := MustRunServer(t)
+	alice, bob := ts.NewUser("member"), ts.NewUser("member")
+	conv := alice.StartConversation("group", "Bay 3", bob)
+	ts.mustStatus(bob.Do("PUT", "/api/v1/me/pin", map[string]string{"pin": "4729"}, nil), 204)
+	stream := bob.Connect()
+	stream.Resume(map[string]int64{})
+	stream.NextOf("resume.done")
+
+	ts.mustStatus(bob.Do("POST", "/api/v1/me/lock", nil, nil), 204)
+	if ev := stream.Next(); ev["type"] != "session.locked" {
+		t.Fatalf("after lock: got %v, want session.locked", ev)
+	}
+	alice.Send(conv.ID, "Bed 4 needs review")
+	time.Sleep(200 * time.Millisecond) // let live delivery happen, if it wrongly would
+	// A ping's pong is queued behind anything already queued: it comes first only if the message
+	// was held back. (A timed-out read would close the connection, so ask instead of waiting.)
+	if err := stream.conn.Write(stream.ctx, 1, []byte(`{"type":"ping"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := stream.Next(); ev["type"] != "pong" {
+		t.Fatalf("a locked stream sent %v", ev)
+	}
+	if s := bob.Do("GET", "/api/v1/conversations/"+conv.ID+"/messages", nil, nil); s != 423 {
+		t.Fatalf("history while locked: %d, want 423", s)
+	}
+	ts.mustStatus(bob.Do("POST", "/api/v1/me/unlock", map[string]string{"pin": "4729"}, nil), 204)
+	if ev := stream.Next(); ev["type"] != "session.unlocked" {
+		t.Fatalf("after unlock: got %v, want session.unlocked", ev)
+	}
+	if m := stream.Messages(1)[0]; m["body"] != "Bed 4 needs review" {
+		t.Fatalf("held message: %v", m)
+	}
+
+	// The client may lock from the stream itself; five wrong PINs then end the session.
+	if err := stream.conn.Write(stream.ctx, 1, []byte(`{"type":"lock"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := stream.Next(); ev["type"] != "session.locked" {
+		t.Fatalf("after the lock frame: got %v", ev)
+	}
+	for i := 1; i <= 4; i++ {
+		ts.mustStatus(bob.Do("POST", "/api/v1/me/unlock", map[string]string{"pin": "0000"}, nil), 403)
+	}
+	ts.mustStatus(bob.Do("POST", "/api/v1/me/unlock", map[string]string{"pin": "0000"}, nil), 401)
+	if ev, err := stream.next(time.Second); err != nil || ev["type"] != "session.revoked" {
+		t.Fatalf("after 5 wrong PINs: %v, %v; want session.revoked", ev, err)
+	}
+	if s := bob.Do("GET", "/api/v1/me", nil, nil); s != 401 {
+		t.Fatalf("token after 5 wrong PINs: %d, want 401", s)
+	}
+}
