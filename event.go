@@ -37,6 +37,7 @@ type Event struct {
 	Message      *Message      `json:"message,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Conversation *Conversation `json:"conversation,omitempty"`
+	Alert        *Alert        `json:"alert,omitempty"`
 
 	// PublishedAt is when the event was published (set by buses that cross nodes), for the
 	// fan-out latency metric; zero means "just now".
@@ -67,6 +68,11 @@ func (e *Event) ClientFrame() ([]byte, error) {
 			Type string `json:"type"`
 			*Receipt
 		}{e.Type, r})
+	case EventAlert:
+		return json.Marshal(struct {
+			Type  string `json:"type"`
+			Alert *Alert `json:"alert"`
+		}{e.Type, e.Alert})
 	case EventConversationUpdated:
 		return json.Marshal(struct {
 			Type         string        `json:"type"`

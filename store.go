@@ -90,6 +90,39 @@ type Reader interface {
 	// KeysWrappedBy lists keys wrapped by the given key id, after the given key id, for re-wrapping.
 	KeysWrappedBy(ctx context.Context, wrappedBy, afterID string, limit int) ([]*KeyRecord, error)
 
+	// The audit feature: tamper evidence, investigations, alerts.
+
+	// AuditTreeState returns the Merkle tree of the whole log as of the last commit: its size and
+	// its state in audit.Tree's binary form. AppendAudit keeps it, in the same transaction.
+	AuditTreeState(ctx context.Context) (size int64, state []byte, err error)
+	// AuditLeafHashes returns the stored leaf hashes of leaves [begin, end): entries begin+1..end.
+	AuditLeafHashes(ctx context.Context, begin, end int64) ([][]byte, error)
+	// AuditEntries returns up to limit entries after afterSeq, in stored order, each with its
+	// stored leaf hash, for verification: whatever the rows hold, unfiltered and unrepaired.
+	AuditEntries(ctx context.Context, afterSeq int64, limit int) ([]*AuditEntry, error)
+	// AuditCheckpoints lists every stored checkpoint, oldest first.
+	AuditCheckpoints(ctx context.Context) ([]*AuditCheckpoint, error)
+	// LatestAuditCheckpoint returns the checkpoint of the largest size (ENOTFOUND when none).
+	LatestAuditCheckpoint(ctx context.Context) (*AuditCheckpoint, error)
+	// AuditCheckpointBySize returns the checkpoint of exactly that size (ENOTFOUND when none).
+	AuditCheckpointBySize(ctx context.Context, size int64) (*AuditCheckpoint, error)
+	// AuditCheckpointBefore returns the latest checkpoint made before at (ENOTFOUND when none).
+	AuditCheckpointBefore(ctx context.Context, at time.Time) (*AuditCheckpoint, error)
+
+	Investigation(ctx context.Context, id string) (*Investigation, error)
+	// Investigations lists an organisation's investigations, newest first.
+	Investigations(ctx context.Context, orgID, cursor string, limit int) ([]*Investigation, string, error)
+	// Alerts lists an organisation's alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]*Alert, string, error)
+	// UsersWithRole returns the ids of the active users of an organisation with an org role.
+	UsersWithRole(ctx context.Context, orgID, role string) ([]string, error)
+	// WatermarkAdvances returns every rise of every member's watermarks in a conversation, in
+	// time order; Acks every acknowledgement in it.
+	WatermarkAdvances(ctx context.Context, convID string) ([]*WatermarkAdvance, error)
+	Acks(ctx context.Context, convID string) ([]*Ack, error)
+	// ConversationVersions returns the earlier versions of every message of a conversation.
+	ConversationVersions(ctx context.Context, convID string) ([]*MessageVersion, error)
+
 	// Strong authentication (auth).
 
 	// UserMFA returns a user's second factors and PIN; ENOTFOUND when none was ever set.
@@ -151,6 +184,16 @@ type Writer interface {
 	// DestroyKeys erases the key material of every term of a scope (crypto-shredding).
 	DestroyKeys(ctx context.Context, scope string, at time.Time) error
 
+	// The audit feature.
+
+	InsertAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) error
+	CreateInvestigation(ctx context.Context, inv *Investigation) error
+	CloseInvestigation(ctx context.Context, id, by string, at time.Time) error
+	InsertAlert(ctx context.Context, a *Alert) error
+	// AddKnownDevice records that userID signed in from a device, and reports whether it was new
+	// and how many devices were known for the user before.
+	AddKnownDevice(ctx context.Context, userID, fingerprint string, at time.Time) (added bool, before int, err error)
+
 	// Strong authentication (auth).
 
 	// PutUserMFA writes m when the stored version is m.Version (0: nothing stored yet) and then
@@ -187,4 +230,11 @@ type AuditFilter struct {
 	Since, Until   time.Time
 	AfterSeq       int64
 	Limit          int
+
+	// The audit feature: search by the HMAC of a patient identifier (Detail["patient_hmac"]) and
+	// by target, and page newest first (entries before BeforeSeq when it is set).
+	PatientHMAC string
+	TargetID    string
+	Desc        bool
+	BeforeSeq   int64
 }

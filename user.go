@@ -52,6 +52,9 @@ type OrgPolicy struct {
 	MFAOptional bool `json:"-"`
 	// PasswordlessAllowed lets members sign in with a passkey alone (user verification on).
 	PasswordlessAllowed bool `json:"passwordless_allowed"`
+
+	// Alerts are the organisation's anomaly-alert thresholds (the audit feature).
+	Alerts AlertPolicy `json:"alerts"`
 }
 
 // DefaultPolicy is what API.md promises when an organisation sets nothing: the limits there are
@@ -87,6 +90,7 @@ func (p OrgPolicy) Normalize() OrgPolicy {
 	p.LoginAddrFailures = capAt(p.LoginAddrFailures, d.LoginAddrFailures)
 	p.LoginWindowMinutes = capAt(p.LoginWindowMinutes, d.LoginWindowMinutes)
 	p.LoginLockMinutes = capAt(p.LoginLockMinutes, d.LoginLockMinutes)
+	p.Alerts = p.Alerts.Normalize()
 	p.LockIdleSeconds = max(capAt(p.LockIdleSeconds, d.LockIdleSeconds), MinLockIdleSeconds)
 	return p
 }

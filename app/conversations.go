@@ -210,7 +210,16 @@ func (s *ConversationService) Conversation(ctx context.Context, id string) (*war
 			return nil, err
 		}
 	}
-	return c, s.openTitle(ctx, c)
+	if err := s.openTitle(ctx, c); err != nil {
+		return nil, err
+	}
+	// The title is content: its read is audited before it is returned (DESIGN.md rule 3).
+	ev := s.auditEvent(ctx, wardline.ActionConvRead, "conversation", c.ID)
+	ev.ConversationID = c.ID
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Conversations lists the caller's conversations, most recently active first.
@@ -227,6 +236,11 @@ func (s *ConversationService) Conversations(ctx context.Context, cursor string, 
 		if err := s.openTitle(ctx, c); err != nil {
 			return nil, "", err
 		}
+	}
+	ev := s.auditEvent(ctx, wardline.ActionConvListed, "user", a.User.ID)
+	ev.Detail = map[string]any{"count": len(convs)}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, "", err
 	}
 	return convs, next, nil
 }

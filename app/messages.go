@@ -320,13 +320,20 @@ func (s *MessageService) MarkRead(ctx context.Context, convID string, seq int64)
 	}
 	now := s.now()
 	var read, delivered bool
+	ev := s.auditEvent(ctx, wardline.ActionMarkedRead, "message", m.ID)
+	ev.ConversationID = c.ID
+	ev.Detail = map[string]any{"seq": seq}
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
 		var err error
 		if delivered, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptDelivered, seq, now); err != nil {
 			return err
 		}
-		read, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptRead, seq, now)
-		return err
+		if read, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptRead, seq, now); err != nil || !read {
+			return err
+		}
+		// A read receipt is evidence ("she had read it at 14:02"): when the watermark rises it
+		// is also in the tamper-evident log.
+		return tx.AppendAudit(ctx, ev)
 	}); err != nil {
 		return err
 	}
@@ -398,7 +405,16 @@ func (s *MessageService) Receipts(ctx context.Context, convID, msgID string) ([]
 			others = append(others, id)
 		}
 	}
-	return s.store.Receipts(ctx, c.ID, m.ID, m.Seq, others)
+	receipts, err := s.store.Receipts(ctx, c.ID, m.ID, m.Seq, others)
+	if err != nil {
+		return nil, err
+	}
+	ev := s.auditEvent(ctx, wardline.ActionReceiptsRead, "message", m.ID)
+	ev.ConversationID = c.ID
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, err
+	}
+	return receipts, nil
 }
 
 func (d *deps) publishReceipt(ctx context.Context, recipients []string, r *wardline.Receipt) {

@@ -139,7 +139,17 @@ func (s *UserService) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*
 		return nil, "", errInvalid("status must be active, suspended or offboarded")
 	}
 	f.OrgID, f.ByEmail = a.User.OrgID, true
-	return s.store.FindUsers(ctx, f)
+	users, next, err := s.store.FindUsers(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	// An admin action that reads staff records: audited, naming the filter's shape, not its text.
+	ev := s.auditEvent(ctx, wardline.ActionAdminUsersListed, "org", a.User.OrgID)
+	ev.Detail = map[string]any{"count": len(users), "query_given": f.Query != "", "status": f.Status}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, "", err
+	}
+	return users, next, nil
 }
 
 // Directory lists active colleagues of the caller's organisation matching q.
@@ -211,6 +221,9 @@ func (s *UserService) setStatus(ctx context.Context, id, status, action string) 
 			if revoked, err = tx.RevokeUserSessions(ctx, u.ID, now); err != nil {
 				return err
 			}
+			if err := auditSessionsRevoked(ctx, s.deps, tx, u, revoked, status); err != nil {
+				return err
+			}
 		}
 		ev := s.auditEvent(ctx, action, "user", u.ID)
 		ev.Detail = map[string]any{"from": from, "sessions_ended": len(revoked)}
@@ -250,6 +263,9 @@ func (s *UserService) Offboard(ctx context.Context, id string) error {
 		}
 		revoked, err := tx.RevokeUserSessions(ctx, u.ID, now)
 		if err != nil {
+			return err
+		}
+		if err := auditSessionsRevoked(ctx, s.deps, tx, u, revoked, wardline.UserOffboarded); err != nil {
 			return err
 		}
 		convs, err := tx.Memberships(ctx, u.ID)

@@ -161,6 +161,22 @@ func (s *Server) routeTable() []Route {
 		{"PATCH", "/api/v1/admin/policy", true, s.handleSetPolicy},
 
 		{"GET", "/api/v1/events", false, s.hub.handleEvents},
+
+		// The audit log: IG officers' search, export, investigations and alerts; anyone's
+		// checkpoints and consistency proofs (hashes only).
+		{"POST", "/api/v1/audit/search", true, s.handleAuditSearch},
+		{"POST", "/api/v1/audit/export", true, s.handleAuditExport},
+		{"GET", "/api/v1/audit/checkpoint", false, s.handleAuditCheckpoint},
+		{"GET", "/api/v1/audit/proof/consistency", false, s.handleConsistencyProof},
+		{"GET", "/api/v1/audit/proof/inclusion", true, s.handleInclusionProof},
+		{"POST", "/api/v1/audit/investigations", true, s.handleOpenInvestigation},
+		{"GET", "/api/v1/audit/investigations", true, s.handleListInvestigations},
+		{"GET", "/api/v1/audit/investigations/{id}", true, s.handleGetInvestigation},
+		{"POST", "/api/v1/audit/investigations/{id}/close", true, s.handleCloseInvestigation},
+		{"GET", "/api/v1/audit/investigations/{id}/transcript", true, s.handleTranscript},
+		{"GET", "/api/v1/audit/alerts", true, s.handleListAlerts},
+		{"GET", "/api/v1/audit/alert-policy", true, s.handleGetAlertPolicy},
+		{"PUT", "/api/v1/audit/alert-policy", true, s.handleSetAlertPolicy},
 	}
 }
 

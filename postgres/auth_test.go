@@ -113,7 +113,9 @@ func TestAuthStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		storetest.AssertCode(t, up(func(tx wardline.Tx) error { return tx.DeleteAuthChallenge(ctx, c.ID) }), wardline.ENOTFOUND)
-		if err := up(func(tx wardline.Tx) error { return tx.DeleteExpiredAuthChallenges(ctx, storetest.T0.Add(2*time.Minute)) }); err != nil {
+		if err := up(func(tx wardline.Tx) error {
+			return tx.DeleteExpiredAuthChallenges(ctx, storetest.T0.Add(2*time.Minute))
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.AuthChallenge(ctx, reg.ID); wardline.ErrorCode(err) != wardline.ENOTFOUND {

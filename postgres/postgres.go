@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"wardline"
+	"wardline/audit"
 )
 
 //go:embed migration/*.sql
@@ -365,81 +366,90 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 			return nil, commitRetryable(err), fmt.Errorf("postgres: commit: %w", err)
 		}
-	} else {
-		seqs, err := s.commitWithAudit(ctx, conn, tx.audit)
-		if err != nil {
-			return nil, commitRetryable(err), err
-		}
-		for i, e := range tx.audit {
-			e.Seq = seqs[i]
-		}
+	} else if err := s.commitWithAudit(ctx, conn, tx.audit); err != nil {
+		return nil, commitRetryable(err), err
 	}
 	return results, false, nil
 }
 
-// commitWithAudit numbers the batch's audit events and commits, in one round trip. The counter
-// row's lock is the last lock the transaction takes and is held only for this insert and the
-// commit: seqs follow commit order across every node, and no transaction holding the counter
-// ever waits for another lock, so it is never part of a deadlock.
-func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, events []*wardline.AuditEvent) ([]int64, error) {
-	n := len(events)
-	cols := auditArrays(events)
+// commitWithAudit numbers the batch's audit events, hashes them into the Merkle tree and commits.
+// The tree row (audit_tree) is the last lock the transaction takes and is held only for two round
+// trips: read the tree, then insert the entries, write the tree and commit in one pipeline. Seqs
+// therefore follow commit order across every node, and a transaction holding the row never waits
+// for another lock, so it is never part of a deadlock.
+func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, events []*wardline.AuditEvent) (err error) {
+	defer func() {
+		if err != nil {
+			for _, e := range events {
+				e.Seq = 0
+			}
+			_, _ = conn.Exec(ctx, "ROLLBACK")
+		}
+	}()
 	b := &pgx.Batch{}
 	b.Queue("SET LOCAL lock_timeout = 0")
-	b.Queue(`WITH h AS (UPDATE audit_head SET last_seq = last_seq + $1 RETURNING last_seq)
-		INSERT INTO audit_events (seq, id, at, org_id, actor_id, session_id, addr, action, target_type, target_id, conversation_id, outcome, justification, detail)
-		SELECT h.last_seq - $1 + v.ord, v.id, v.at, v.org_id, v.actor_id, v.session_id, v.addr, v.action, v.target_type, v.target_id, v.conversation_id, v.outcome, v.justification, v.detail::jsonb
-		FROM h, unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-			WITH ORDINALITY AS v(id, at, org_id, actor_id, session_id, addr, action, target_type, target_id, conversation_id, outcome, justification, detail, ord)
-		RETURNING seq, id`, append([]any{n}, cols...)...)
-	b.Queue("COMMIT")
+	b.Queue("SELECT size, state FROM audit_tree WHERE id = 1 FOR UPDATE")
 	br := conn.SendBatch(ctx, b)
-	seqs := make([]int64, n)
-	index := make(map[string]int, n)
-	for i, e := range events {
-		index[e.ID] = i
+	var size int64
+	var state []byte
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&size, &state)
 	}
-	_, err := br.Exec()
-	if err == nil {
-		var rows pgx.Rows
-		rows, err = br.Query()
-		if err == nil {
-			got := 0
-			for rows.Next() {
-				var seq int64
-				var id string
-				if err = rows.Scan(&seq, &id); err != nil {
-					break
-				}
-				seqs[index[id]] = seq
-				got++
-			}
-			rows.Close()
-			if err == nil {
-				err = rows.Err()
-			}
-			if err == nil && got != n {
-				err = fmt.Errorf("inserted %d audit events, want %d", got, n)
-			}
-		}
-	}
-	var tag pgconn.CommandTag
-	var cerr error
-	tag, cerr = br.Exec()
-	if cerr == nil && tag.String() != "COMMIT" {
-		cerr = fmt.Errorf("transaction rolled back (%s)", tag.String())
-	}
-	if berr := br.Close(); cerr == nil {
-		cerr = berr
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
-		_, _ = conn.Exec(ctx, "ROLLBACK")
-		return nil, fmt.Errorf("postgres: append audit: %w", err)
+		return fmt.Errorf("postgres: read audit tree: %w", err)
 	}
-	if cerr != nil {
-		return nil, fmt.Errorf("postgres: commit: %w", cerr)
+	tree := audit.NewTree()
+	if err := tree.UnmarshalBinary(state); err != nil {
+		return fmt.Errorf("postgres: audit tree state: %w", err)
 	}
-	return seqs, nil
+	if tree.Size() != uint64(size) {
+		return fmt.Errorf("postgres: audit tree state holds %d leaves but says %d", tree.Size(), size)
+	}
+	leaves := make([][]byte, len(events))
+	seqs := make([]int64, len(events))
+	for i, e := range events {
+		e.Seq = size + int64(i) + 1
+		seqs[i] = e.Seq
+		leaves[i] = audit.LeafHash(e)
+		if err := tree.Append(leaves[i]); err != nil {
+			return fmt.Errorf("postgres: audit tree: %w", err)
+		}
+	}
+	newState, err := tree.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	cols := append(append([]any{seqs}, auditArrays(events)...), leaves)
+	b = &pgx.Batch{}
+	b.Queue(`INSERT INTO audit_events (seq, id, at, org_id, actor_id, session_id, addr, action, target_type, target_id, conversation_id, outcome, justification, detail, leaf_hash)
+		SELECT v.seq, v.id, v.at, v.org_id, v.actor_id, v.session_id, v.addr, v.action, v.target_type, v.target_id, v.conversation_id, v.outcome, v.justification, v.detail::jsonb, v.leaf_hash
+		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
+			AS v(seq, id, at, org_id, actor_id, session_id, addr, action, target_type, target_id, conversation_id, outcome, justification, detail, leaf_hash)`, cols...)
+	b.Queue(`UPDATE audit_tree SET size = $1, state = $2 WHERE id = 1`, int64(tree.Size()), newState)
+	b.Queue("COMMIT")
+	br = conn.SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	if tag, err = br.Exec(); err == nil && tag.RowsAffected() != int64(len(events)) {
+		err = fmt.Errorf("inserted %d audit entries, want %d", tag.RowsAffected(), len(events))
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("transaction rolled back (%s)", tag.String())
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: append audit and commit: %w", err)
+	}
+	return nil
 }
 
 func runFn(fn func(wardline.Tx) error, tx *txn) (err error) {

@@ -127,17 +127,8 @@ CREATE TABLE acks (
 	PRIMARY KEY (message_id, user_id)
 );
 
--- The audit log's global order. seq is gapless and follows commit order across every node: it is
--- taken from audit_head, a single row that each committing transaction increments as the last
--- thing before COMMIT, so the row lock is held only for the insert and the commit itself, and a
--- reader that sees seq N has every seq below N committed already. The row is also where the
--- tamper-evident chain can keep its head (the audit issue).
-CREATE TABLE audit_head (
-	id       boolean PRIMARY KEY DEFAULT true CHECK (id),
-	last_seq bigint NOT NULL
-);
-INSERT INTO audit_head (id, last_seq) VALUES (true, 0);
-
+-- The audit log. seq is gapless and follows commit order across every node: see audit_tree in
+-- 0002_audit.sql, whose single row numbers each transaction's entries as its last step.
 CREATE TABLE audit_events (
 	seq             bigint PRIMARY KEY,
 	id              text COLLATE "C" NOT NULL UNIQUE,
