@@ -2,7 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"wardline"
 	"wardline/postgres"
@@ -10,16 +14,49 @@ import (
 	"wardline/storetest"
 )
 
+// schemas lends each test an empty migrated schema of its own; other engineers' tests use the
+// same server at the same time.
+var schemas = &pgtest.Pool{Reset: resetSchema}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	schemas.Close()
+	os.Exit(code)
+}
+
+// resetSchema empties a schema as a fresh migration leaves it: every table but the migrations
+// emptied, identities restarted, the audit tree back to the empty tree.
+func resetSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	rows, err := conn.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'migrations'`, schema)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		tables = append(tables, schema+"."+t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "TRUNCATE "+strings.Join(tables, ", ")+" RESTART IDENTITY; "+
+		"INSERT INTO "+schema+".audit_tree (id, size, state) VALUES (1, 0, '\\x010000000000000000'::bytea)")
+	return err
+}
+
 // TestStore runs the store contract against PostgreSQL, each subtest in a schema of its own.
 func TestStore(t *testing.T) {
 	pgtest.ServerURL(t)
 	storetest.Run(t, func(t *testing.T) wardline.Store { return MustOpen(t) })
 }
 
-// MustOpen opens a store on a new empty schema and closes it when the test ends.
+// MustOpen opens a store on an empty schema of its own and closes it when the test ends.
 func MustOpen(tb testing.TB) *postgres.Store {
 	tb.Helper()
-	return MustOpenURL(tb, pgtest.SchemaURL(tb), postgres.Options{})
+	return MustOpenURL(tb, schemas.URL(tb), postgres.Options{})
 }
 
 // MustOpenURL opens a store on url (a schema of the test's) and closes it when the test ends.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,4 +86,85 @@ func WithSearchPath(tb testing.TB, base, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Pool lends schemas that are migrated already and takes them back emptied, so that a suite of
+// many small tests does not pay for CREATE SCHEMA, the migrations and DROP SCHEMA every time
+// (most of a contract test's cost). Reset empties a returned schema; Close drops them all
+// (call it from TestMain).
+type Pool struct {
+	Reset func(ctx context.Context, conn *pgx.Conn, schema string) error
+
+	mu   sync.Mutex
+	free []string
+	all  []string
+	base string
+}
+
+// URL lends a schema until the test ends and returns a URL that uses it.
+func (p *Pool) URL(tb testing.TB) string {
+	tb.Helper()
+	base := ServerURL(tb)
+	p.mu.Lock()
+	p.base = base
+	var schema string
+	if n := len(p.free); n > 0 {
+		schema, p.free = p.free[n-1], p.free[:n-1]
+	}
+	p.mu.Unlock()
+	if schema == "" {
+		schema = newSchemaName()
+		if err := exec(base, "CREATE SCHEMA "+schema); err != nil {
+			tb.Fatalf("create test schema: %v", err)
+		}
+		p.mu.Lock()
+		p.all = append(p.all, schema)
+		p.mu.Unlock()
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			tb.Errorf("reset test schema: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if err := p.Reset(ctx, conn, schema); err != nil {
+			tb.Errorf("reset test schema %s: %v", schema, err)
+			return // not lent again
+		}
+		p.mu.Lock()
+		p.free = append(p.free, schema)
+		p.mu.Unlock()
+	})
+	return WithSearchPath(tb, base, schema)
+}
+
+// Close drops every schema the pool made.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.all {
+		_ = exec(p.base, "DROP SCHEMA IF EXISTS "+s+" CASCADE")
+	}
+	p.all, p.free = nil, nil
+}
+
+func newSchemaName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "wt_" + hex.EncodeToString(b)
+}
+
+func exec(base, sql string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
