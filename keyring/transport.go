@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Transport seals data that travels between nodes (events on the bus) under keys derived from
@@ -70,4 +71,22 @@ func (t *Transport) Open(aad, sealed []byte) ([]byte, error) {
 		return nil, errors.New("keyring: sealed transport data too short")
 	}
 	return aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], aad)
+}
+
+// ForgetAll drops every key from memory; the next use of each loads it from storage again. A node
+// of a cluster calls it when its bus reports a gap: it may have missed a key-shredded event, and a
+// shredded key must not stay usable in any node's memory.
+func (k *Keyring) ForgetAll() {
+	k.cacheMu.Lock()
+	defer k.cacheMu.Unlock()
+	k.epoch++
+	empty := func(m *sync.Map) {
+		m.Range(func(key, _ any) bool {
+			m.Delete(key)
+			return true
+		})
+	}
+	empty(&k.scopes)
+	empty(&k.orgs)
+	empty(&k.audit.idents)
 }

@@ -2,9 +2,11 @@ package keyring_test
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"testing"
 
+	"wardline"
 	"wardline/keyring"
 )
 
@@ -65,4 +67,25 @@ func TestTransport(t *testing.T) {
 			t.Errorf("another master key opened it")
 		}
 	})
+}
+
+// A node that missed the key-shredded event on the bus forgets everything on the gap, and then no
+// longer opens the shredded scope, while every other scope still opens.
+func TestForgetAllAfterMissedShred(t *testing.T) {
+	f := newFixture(t)
+	org := f.newOrg(t)
+	a, b := f.newScope(t, org), f.newScope(t, org)
+	aad := wardline.AAD("messages", "m1", "body")
+	other := f.restart(t) // another node, with both scopes cached
+	sealedA, sealedB := mustSeal(t, other, a, aad, "shred me"), mustSeal(t, other, b, aad, "keep me")
+	if err := f.kr.Shred(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	// The event never reached the other node: its cache still opens the shredded scope.
+	mustOpen(t, other, a, aad, sealedA, "shred me")
+	other.ForgetAll()
+	if _, err := other.Open(t.Context(), a, aad, sealedA); !errors.Is(err, wardline.ErrContentDestroyed) {
+		t.Fatalf("Open after ForgetAll: got %v, want ErrContentDestroyed", err)
+	}
+	mustOpen(t, other, b, aad, sealedB, "keep me")
 }

@@ -122,6 +122,8 @@ func (m *Main) Run(ctx context.Context) error {
 	var hub atomic.Pointer[whttp.Hub]
 	if m.Bus, err = openBus(ctx, &m.Config, d.master, m.Log, busHooks{
 		onGap: func() {
+			// A key-shredded event may have been lost with the rest: drop every cached key.
+			m.Keys.ForgetAll()
 			if h := hub.Load(); h != nil {
 				h.CatchUp()
 			}
