@@ -411,7 +411,16 @@ func TestClusterNATSRestart(t *testing.T) {
 	ld := &load{}
 	ld.run(t, []string{c.nodes[0].url}, alice, conv, 4)
 	time.Sleep(500 * time.Millisecond)
-	srv.Restart(500 * time.Millisecond)
+	srv.Stop()
+	// /readyz reports the bus: 503 while NATS is away, 200 once the node reconnected.
+	if !waitReady(c.nodes[1].url, 503, 5*time.Second) {
+		t.Errorf("/readyz did not answer 503 while NATS was down")
+	}
+	time.Sleep(300 * time.Millisecond)
+	srv.Restart(0)
+	if !waitReady(c.nodes[1].url, 200, 10*time.Second) {
+		t.Errorf("/readyz did not answer 200 after NATS came back")
+	}
 	time.Sleep(1500 * time.Millisecond)
 	acked := ld.finish()
 	if len(acked) < 20 {
@@ -428,4 +437,19 @@ func TestClusterNATSRestart(t *testing.T) {
 		t.Errorf("history holds %d messages, %d were acknowledged", len(h), len(acked))
 	}
 	t.Logf("%d acknowledged while NATS restarted", len(acked))
+}
+
+// waitReady polls /readyz until it answers status or the time is up.
+func waitReady(url string, status int, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(url + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == status {
+				return true
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
