@@ -26,6 +26,9 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// Witnesses receive a copy of every signed checkpoint.
 	Witnesses []Witness
+	// SchedulerInterval is how often the scheduler looks for due escalation steps and rota
+	// changes; negative disables the background rounds (tests call Scheduler.Tick themselves).
+	SchedulerInterval time.Duration
 	// WebAuthn names the relying party passkeys are bound to; RPID "" disables passkeys.
 	WebAuthn WebAuthnConfig
 }
@@ -36,6 +39,7 @@ var DefaultConfig = Config{
 	DeliveryFlushInterval: 250 * time.Millisecond,
 	ReplayLimit:           500,
 	CheckpointInterval:    time.Minute,
+	SchedulerInterval:     time.Second,
 }
 
 // App wires the services to their dependencies.
@@ -48,6 +52,10 @@ type App struct {
 	Audit         *AuditService
 	Alerts        *Alerts
 	Checkpoints   *Checkpointer
+	Patients      *PatientService
+	Roles         *RoleService
+	Clinical      *ClinicalService
+	Scheduler     *Scheduler
 	Passkeys      *PasskeyService
 
 	deps        *deps
@@ -65,6 +73,7 @@ type deps struct {
 
 	auditKeys AuditKeys        // nil when the keyring cannot sign (checkpoints are then off)
 	nodes     *audit.NodeCache // for inclusion and consistency proofs
+	policies  policyCache      // organisations' clinical policies
 }
 
 // New builds the services. Call Close to flush pending delivered receipts.
@@ -81,6 +90,9 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = DefaultConfig.CheckpointInterval
 	}
+	if cfg.SchedulerInterval == 0 {
+		cfg.SchedulerInterval = DefaultConfig.SchedulerInterval
+	}
 	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg, nodes: audit.NewNodeCache(8)}
 	d.auditKeys, _ = keys.(AuditKeys)
 	a := &App{deps: d}
@@ -96,6 +108,10 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Audit = &AuditService{deps: d}
 	a.Checkpoints = newCheckpointer(d)
 	a.Audit.checkpoints, a.Audit.alerts = a.Checkpoints, a.Alerts
+	a.Patients = &PatientService{deps: d}
+	a.Roles = &RoleService{deps: d}
+	a.Clinical = &ClinicalService{deps: d}
+	a.Scheduler = newScheduler(d)
 	a.Passkeys = newPasskeyService(d)
 	a.Passkeys.auth = a.Auth
 	a.Auth.passkeys = a.Passkeys
@@ -120,6 +136,7 @@ func (a *App) Start(ctx context.Context) error {
 
 // Close stops background work, flushing what is pending, and signs a last checkpoint.
 func (a *App) Close() {
+	a.Scheduler.Close()
 	a.unsubscribe()
 	a.Deliveries.Close()
 	a.Alerts.Close()

@@ -192,6 +192,9 @@ func (s *AuthService) startSession(ctx context.Context, user *wardline.User, pol
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.fillDuty(ctx, user); err != nil {
+		return nil, err
+	}
 	return &wardline.LoginResult{
 		Token:                  token,
 		ExpiresAt:              sess.ExpiresAt,

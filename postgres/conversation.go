@@ -8,12 +8,14 @@ import (
 	"wardline"
 )
 
-const convColumns = `c.id, c.org_id, c.kind, c.title_sealed, c.created_at, c.created_by, c.last_seq, c.last_activity_at, c.patient_id, c.direct_key`
+const convColumns = `c.id, c.org_id, c.kind, c.title_sealed, c.created_at, c.created_by, c.last_seq, c.last_activity_at, c.patient_id, c.direct_key,
+	c.category, c.status, c.role_id, c.escalation_role_id`
 
 func scanConversation(r interface{ Scan(...any) error }, extra ...any) (*wardline.Conversation, error) {
 	var c wardline.Conversation
 	var direct *string
-	dest := append([]any{&c.ID, &c.OrgID, &c.Kind, &c.TitleSealed, &c.CreatedAt, &c.CreatedBy, &c.LastSeq, &c.LastActivityAt, &c.PatientID, &direct}, extra...)
+	dest := append([]any{&c.ID, &c.OrgID, &c.Kind, &c.TitleSealed, &c.CreatedAt, &c.CreatedBy, &c.LastSeq, &c.LastActivityAt, &c.PatientID, &direct,
+		&c.Category, &c.Status, &c.RoleID, &c.EscalationRoleID}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		if isNoRows(err) {
 			return nil, notFound("conversation")
@@ -32,9 +34,11 @@ func (q queries) CreateConversation(ctx context.Context, c *wardline.Conversatio
 	if c.DirectKey != "" {
 		direct = &c.DirectKey
 	}
-	tag, err := q.db.Exec(ctx, `INSERT INTO conversations (id, org_id, kind, title_sealed, created_at, created_by, last_seq, last_activity_at, patient_id, direct_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-		c.ID, c.OrgID, c.Kind, c.TitleSealed, c.CreatedAt, c.CreatedBy, c.LastSeq, c.LastActivityAt, c.PatientID, direct)
+	tag, err := q.db.Exec(ctx, `INSERT INTO conversations (id, org_id, kind, title_sealed, created_at, created_by, last_seq, last_activity_at, patient_id, direct_key,
+			category, status, role_id, escalation_role_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
+		c.ID, c.OrgID, c.Kind, c.TitleSealed, c.CreatedAt, c.CreatedBy, c.LastSeq, c.LastActivityAt, c.PatientID, direct,
+		c.Category, c.Status, c.RoleID, c.EscalationRoleID)
 	if err != nil {
 		return err
 	} else if tag.RowsAffected() == 0 {
@@ -68,7 +72,8 @@ func (q queries) SetMemberRole(ctx context.Context, convID, userID, role string)
 }
 
 func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member, error) {
-	rows, err := q.db.Query(ctx, `SELECT m.user_id, m.role, m.joined_at, u.display_name, u.job_title
+	// The duty columns come along so that a send learns who is off duty without another query.
+	rows, err := q.db.Query(ctx, `SELECT m.user_id, m.role, m.joined_at, u.display_name, u.job_title, u.duty_status, u.duty_until, u.covering_role_id
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = $1 ORDER BY m.joined_at, m.user_id`, convID)
 	if err != nil {
 		return nil, err
@@ -77,10 +82,14 @@ func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member
 	var out []*wardline.Member
 	for rows.Next() {
 		var m wardline.Member
-		if err := rows.Scan(&m.UserID, &m.Role, &m.JoinedAt, &m.DisplayName, &m.JobTitle); err != nil {
+		var duty *string
+		if err := rows.Scan(&m.UserID, &m.Role, &m.JoinedAt, &m.DisplayName, &m.JobTitle, &duty, &m.Duty.Until, &m.Duty.CoveringRoleID); err != nil {
 			return nil, err
 		}
-		m.JoinedAt = utc(m.JoinedAt)
+		m.JoinedAt, m.Duty.Until = utc(m.JoinedAt), utcPtr(m.Duty.Until)
+		if duty != nil {
+			m.Duty.Status = *duty
+		}
 		out = append(out, &m)
 	}
 	return out, rows.Err()
@@ -206,4 +215,16 @@ func (q queries) UnreadCount(ctx context.Context, convID, userID string) (int64,
 		WHERE m.conversation_id = $1 AND m.user_id = $2 AND msg.seq > m.read_seq AND msg.sender_id <> m.user_id AND NOT msg.deleted`,
 		convID, userID).Scan(&n)
 	return n, err
+}
+
+// UpdateConversation writes the clinical fields of a conversation.
+func (q queries) UpdateConversation(ctx context.Context, c *wardline.Conversation) error {
+	tag, err := q.db.Exec(ctx, `UPDATE conversations SET patient_id = $1, category = $2, status = $3, escalation_role_id = $4 WHERE id = $5`,
+		c.PatientID, c.Category, c.Status, c.EscalationRoleID, c.ID)
+	return mustAffect(tag, err, "conversation")
+}
+
+// RoleConversations lists the conversations between senders and a role.
+func (q queries) RoleConversations(ctx context.Context, roleID string) ([]string, error) {
+	return q.strings(ctx, `SELECT id FROM conversations WHERE role_id = $1 ORDER BY id`, roleID)
 }

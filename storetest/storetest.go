@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) wardline.Store) {
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	// Clinical workflow.
+	t.Run("Clinical", func(t *testing.T) { testClinical(t, open) })
 }
 
 // opener is the type of Run's open argument.
