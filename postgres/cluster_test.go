@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,4 +274,42 @@ func seqRange(from, to int64) []int64 {
 		out = append(out, i)
 	}
 	return out
+}
+
+// Every node's scheduler may find the same escalation step due: exactly one claims it.
+func TestNodesClaimEscalationStepOnce(t *testing.T) {
+	nodes := openNodes(t, 3)
+	ctx := t.Context()
+	f := storetest.MustCreateFixture(t, nodes[0])
+	for round := range 5 {
+		m := storetest.MustSendMessages(t, nodes[0], f.Conv.ID, f.Alice.ID, 1, storetest.T0)[0]
+		due := storetest.T0
+		e := &wardline.Escalation{State: wardline.EscalationPending, NextAt: &due, Notified: []string{f.Bob.ID},
+			MessageID: m.ID, ConversationID: f.Conv.ID, OrgID: f.Org.ID, SenderID: f.Alice.ID, GroupID: m.ID,
+			Priority: wardline.PriorityUrgent, Interval: time.Minute, LastStep: 3, CreatedAt: storetest.T0, UpdatedAt: storetest.T0}
+		storetest.MustUpdate(t, nodes[0], func(tx wardline.Tx) error { return tx.InsertEscalation(ctx, e) })
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 12 {
+			s := nodes[i%len(nodes)]
+			wg.Go(func() {
+				moved := *e
+				moved.Step = 1
+				err := s.Update(ctx, func(tx wardline.Tx) error {
+					ok, err := tx.ClaimEscalationStep(ctx, &moved, 0, &wardline.EscalationStep{MessageID: m.ID, Step: 1, At: storetest.T0})
+					if ok {
+						tx.AfterCommit(func() { won.Add(1) }) // counted once committed
+					}
+					return err
+				})
+				if err != nil {
+					t.Errorf("claim: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := won.Load(); n != 1 {
+			t.Errorf("round %d: step claimed %d times across nodes, want once", round, n)
+		}
+	}
 }
