@@ -125,7 +125,8 @@ describe('sign-in', () => {
       'POST /api/v1/auth/mfa/totp': ({ body }) =>
         (body as { code: string }).code === '123456'
           ? { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } }
-          : apiError(401, 'unauthenticated'),
+          : // the server's answer to a wrong code: the same token may be tried again
+            { status: 401, body: { error: { code: 'mfa_required', message: 'the code is not right (or was used already)' }, mfa_token: 'mfa-123', methods: ['totp', 'webauthn'] } },
       'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
     });
     render(<App />);
@@ -142,6 +143,24 @@ describe('sign-in', () => {
       { mfa_token: 'mfa-123', code: '654321' },
       { mfa_token: 'mfa-123', code: '123456' },
     ]);
+  });
+
+  it('offers a recovery code instead, and starts again when the second step has expired', async () => {
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 401, body: { error: { code: 'mfa_required', message: 'x' }, mfa_token: 'mfa-9', methods: ['totp', 'recovery_code'] } },
+      'POST /api/v1/auth/mfa/recovery': apiError(401, 'unauthenticated', 'the sign-in has expired'),
+    });
+    render(<App />);
+    const u = await signIn();
+    await screen.findByRole('heading', { name: 'Enter your security code' });
+    await u.click(screen.getByRole('button', { name: 'Use a recovery code' }));
+    expect(await screen.findByRole('heading', { name: 'Enter a recovery code' })).toHaveFocus();
+    await u.type(screen.getByLabelText('Recovery code'), 'k7dq-m2xa-p9fh');
+    await u.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { name: 'Sign in to Wardline' })).toBeInTheDocument();
+    expect(within(errorSummary()).getByText(/timed out, or there were too many wrong answers/)).toBeInTheDocument();
+    expect(calls.find((c) => c.path === '/api/v1/auth/mfa/recovery')?.body).toEqual({ mfa_token: 'mfa-9', code: 'k7dq-m2xa-p9fh' });
   });
 
   it('explains why the last session ended', async () => {

@@ -15,7 +15,7 @@ import { LockStore, canUnlock, triesLeftFrom } from './lock';
 import { conversationTitle, personName, ticksFor } from './selectors';
 import { ChatStore } from './store';
 
-export type EndReason = 'revoked' | 'expired' | 'signed-out' | 'password-changed' | 'locked-out';
+export type EndReason = 'revoked' | 'expired' | 'signed-out' | 'password-changed' | 'locked-out' | 'signed-out-everywhere';
 
 const HISTORY_PAGE = 50;
 const RECEIPT_FETCHES = 20;
@@ -366,6 +366,18 @@ export class Session {
     this.expectedEnd = 'signed-out';
     await logout().catch(() => undefined);
     this.end('signed-out');
+  }
+
+  /** The lost-phone button: every session of mine ends, this one included. */
+  async signOutEverywhere(): Promise<void> {
+    this.expectedEnd = 'signed-out-everywhere';
+    try {
+      await secApi.endAllMySessions();
+    } catch (e) {
+      this.expectedEnd = null;
+      throw e;
+    }
+    this.end('signed-out-everywhere');
   }
 
   /** Changes my password; the server then ends every session of mine, this one included. */

@@ -80,5 +80,6 @@ export const endedNotices: Record<string, string> = {
   'signed-out': 'You have signed out.',
   restricted: 'Sign in again to finish setting up your account.',
   'password-changed': 'Your password has been changed. Sign in with your new password.',
+  'signed-out-everywhere': 'You have signed out on every device. Wardline has cleared what it held on this one.',
   'locked-out': 'You were signed out because the wrong PIN was entered too many times. Wardline has cleared what it held on this device. Sign in again.',
 };
