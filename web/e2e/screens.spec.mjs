@@ -2,7 +2,7 @@
 // CSP violation or script error anywhere), and the keyboard alone reaching compose and send.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEMO, PHONE, WARD_PC, env, launch, online, person, shot, shownBodies, signIn, unique } from './lib.mjs';
+import { DEMO, PHONE, WARD_PC, env, launch, nextTotp, online, person, shot, shownBodies, signIn, unique } from './lib.mjs';
 
 // Presses Tab until the focused element satisfies `is` (evaluated in the page); fails after max.
 async function tabTo(page, what, is, max = 40) {
@@ -151,6 +151,11 @@ describe('screens', () => {
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
     await page.keyboard.type(env().password);
+    await page.keyboard.press('Enter');
+    // The second step: its heading takes focus, the next Tab reaches the code field.
+    await page.getByRole('heading', { name: 'Enter your security code' }).waitFor();
+    await tabTo(page, 'the security code field', () => document.activeElement?.id === 'totp-code', 3);
+    await page.keyboard.type(await nextTotp(DEMO.owen));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Conversations', level: 1 }).waitFor();
     await online(page);
