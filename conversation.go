@@ -35,6 +35,15 @@ type Conversation struct {
 	LastSeq     int64     `json:"last_seq"`
 	UnreadCount int64     `json:"unread_count"`
 	PatientID   *string   `json:"patient_id"`
+	// Category is clinical, handover, referral, admin, social or one of the organisation's own;
+	// nil when none was given.
+	Category *string `json:"category"`
+	Status   string  `json:"status"` // ConvOpen or ConvResolved
+	// RoleID is the role of a role conversation (KindRole); nil otherwise.
+	RoleID *string `json:"role_id"`
+	// EscalationRoleID is the conversation's escalation contact: unacknowledged urgent messages
+	// bring its holders in (and then its escalation chain's).
+	EscalationRoleID *string `json:"escalation_role_id"`
 	// LastActivityAt orders the conversation list (most recently active first).
 	LastActivityAt time.Time `json:"last_activity_at"`
 	// Shredded is true once the conversation's key was destroyed: its title and messages no longer
@@ -54,6 +63,10 @@ type Member struct {
 	JoinedAt    time.Time `json:"joined_at"`
 	DisplayName string    `json:"display_name"`
 	JobTitle    string    `json:"job_title"`
+
+	// The member's duty setting as stored (loaded with the members, so that sending needs no
+	// query per recipient); the service works out the effective status.
+	Duty DutySetting `json:"-"`
 }
 
 // MemberRole returns the role of userID in c, or "" when they are not a member.
@@ -80,6 +93,11 @@ type NewConversation struct {
 	Kind      string   `json:"kind"`
 	Title     string   `json:"title"`
 	MemberIDs []string `json:"member_ids"`
+	// Clinical workflow: the patient it is about, its category and status, its escalation contact.
+	PatientID        *string `json:"patient_id"`
+	Category         *string `json:"category"`
+	Status           string  `json:"status"`
+	EscalationRoleID *string `json:"escalation_role_id"`
 }
 
 // Validate checks the shape of n; whether the members exist is the service's business.
@@ -110,6 +128,50 @@ func (n *NewConversation) Validate() error {
 			return Errorf(EINVALID, "member_ids must be user ids")
 		}
 	}
+	switch n.Status {
+	case "":
+		n.Status = ConvOpen
+	case ConvOpen, ConvResolved:
+	default:
+		return Errorf(EINVALID, "status must be open or resolved")
+	}
+	if n.PatientID != nil && !ValidID(*n.PatientID) {
+		return Errorf(EINVALID, "patient_id must be a patient id")
+	}
+	if n.EscalationRoleID != nil {
+		if !ValidID(*n.EscalationRoleID) {
+			return Errorf(EINVALID, "escalation_role_id must be a role id")
+		}
+		if n.Kind == KindDirect {
+			return Errorf(EINVALID, "a direct conversation has no escalation contact")
+		}
+	}
+	return nil
+}
+
+// ConversationPatch changes a conversation's clinical fields; absent fields stay as they are and
+// null clears patient_id, category or escalation_role_id.
+type ConversationPatch struct {
+	PatientID        Optional[*string] `json:"patient_id"`
+	Category         Optional[*string] `json:"category"`
+	Status           Optional[string]  `json:"status"`
+	EscalationRoleID Optional[*string] `json:"escalation_role_id"`
+}
+
+// Validate checks the shape of p.
+func (p *ConversationPatch) Validate() error {
+	if p.PatientID.Set && p.PatientID.Value != nil && !ValidID(*p.PatientID.Value) {
+		return Errorf(EINVALID, "patient_id must be a patient id")
+	}
+	if p.Status.Set && p.Status.Value != ConvOpen && p.Status.Value != ConvResolved {
+		return Errorf(EINVALID, "status must be open or resolved")
+	}
+	if p.EscalationRoleID.Set && p.EscalationRoleID.Value != nil && !ValidID(*p.EscalationRoleID.Value) {
+		return Errorf(EINVALID, "escalation_role_id must be a role id")
+	}
+	if !p.PatientID.Set && !p.Category.Set && !p.Status.Set && !p.EscalationRoleID.Set {
+		return Errorf(EINVALID, "nothing to change")
+	}
 	return nil
 }
 
@@ -120,4 +182,5 @@ type ConversationService interface {
 	Conversations(ctx context.Context, cursor string, limit int) ([]*Conversation, string, error)
 	AddMember(ctx context.Context, convID, userID string) error
 	RemoveMember(ctx context.Context, convID, userID string) error
+	UpdateConversation(ctx context.Context, id string, p ConversationPatch) (*Conversation, error)
 }

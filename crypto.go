@@ -46,6 +46,11 @@ type Keyring interface {
 	Open(ctx context.Context, scope string, aad, sealed []byte) ([]byte, error)
 	// Forget drops a scope's keys from memory (after shredding, or to bound the cache).
 	Forget(scope string)
+	// IdentifierHMAC returns the hex HMAC-SHA-256 of an identifier (kind "nhs_number", say) under
+	// the organisation's identifier key: equal identifiers give equal values, so a patient is
+	// found by NHS number, and the audit log names what was searched for, without either holding
+	// the identifier. The key is made on first use and never rotates (that would break look-ups).
+	IdentifierHMAC(ctx context.Context, orgID, kind, value string) (string, error)
 }
 
 // AAD builds associated data naming a row and column, e.g. AAD("messages", id, "body").

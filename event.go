@@ -15,6 +15,7 @@ const (
 	EventSessionRevoked      = "session.revoked"
 	EventResumeDone          = "resume.done"
 	EventResumeTruncated     = "resume.truncated"
+	EventEscalation          = "escalation"
 
 	// EventKeyShredded is node-to-node only: every node drops the named scope's keys from memory.
 	EventKeyShredded = "internal.key_shredded"
@@ -33,13 +34,40 @@ type Event struct {
 	// Scope, for internal.key_shredded, is the scope whose keys were destroyed.
 	Scope string `json:"scope,omitempty"`
 
-	Message      *Message      `json:"message,omitempty"`
-	Receipt      *Receipt      `json:"receipt,omitempty"`
-	Conversation *Conversation `json:"conversation,omitempty"`
+	Message      *Message         `json:"message,omitempty"`
+	Receipt      *Receipt         `json:"receipt,omitempty"`
+	Conversation *Conversation    `json:"conversation,omitempty"`
+	Alert        *Alert           `json:"alert,omitempty"`
+	Escalation   *EscalationEvent `json:"escalation,omitempty"`
+
+	// Silent are the recipients (off duty) whose copy says "silent": true, so that their clients
+	// show it without alerting.
+	Silent []string `json:"silent,omitempty"`
 
 	// wire caches the JSON sent to clients, so that a message is encoded once however many
 	// members receive it.
 	wire []byte
+}
+
+// SilentFor reports whether userID's copy of e is silent.
+func (e *Event) SilentFor(userID string) bool {
+	for _, id := range e.Silent {
+		if id == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// SilentClientFrame is ClientFrame with "silent": true added.
+func (e *Event) SilentClientFrame() ([]byte, error) {
+	b, err := e.ClientFrame()
+	if err != nil || len(b) < 2 || b[len(b)-1] != '}' {
+		return b, err
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:len(b)-1]...)
+	return append(out, `,"silent":true}`...), nil
 }
 
 // SetWire stores the encoded client frame of e.
@@ -62,6 +90,16 @@ func (e *Event) ClientFrame() ([]byte, error) {
 			Type string `json:"type"`
 			*Receipt
 		}{e.Type, r})
+	case EventAlert:
+		return json.Marshal(struct {
+			Type  string `json:"type"`
+			Alert *Alert `json:"alert"`
+		}{e.Type, e.Alert})
+	case EventEscalation:
+		return json.Marshal(struct {
+			Type string `json:"type"`
+			*EscalationEvent
+		}{e.Type, e.Escalation})
 	case EventConversationUpdated:
 		return json.Marshal(struct {
 			Type         string        `json:"type"`

@@ -33,6 +33,8 @@ type Message struct {
 	Deleted        bool       `json:"deleted"`
 	// Shredded is true when the conversation's key was destroyed: the content no longer exists.
 	Shredded bool `json:"shredded,omitempty"`
+	// Escalation is the state of an urgent or emergency message's escalation; nil for others.
+	Escalation *Escalation `json:"escalation"`
 
 	OrgID      string `json:"-"`
 	BodySealed []byte `json:"-"`
@@ -131,8 +133,9 @@ type MessageReceipt struct {
 
 // SendResult is the answer to a send: the message, and whether it was new.
 type SendResult struct {
-	Message *Message
-	Created bool
+	Message  *Message
+	Created  bool
+	Warnings []*Warning
 }
 
 // MessageService sends, reads, edits and acknowledges messages.

@@ -90,6 +90,39 @@ type Reader interface {
 	// KeysWrappedBy lists keys wrapped by the given key id, after the given key id, for re-wrapping.
 	KeysWrappedBy(ctx context.Context, wrappedBy, afterID string, limit int) ([]*KeyRecord, error)
 
+	// The audit feature: tamper evidence, investigations, alerts.
+
+	// AuditTreeState returns the Merkle tree of the whole log as of the last commit: its size and
+	// its state in audit.Tree's binary form. AppendAudit keeps it, in the same transaction.
+	AuditTreeState(ctx context.Context) (size int64, state []byte, err error)
+	// AuditLeafHashes returns the stored leaf hashes of leaves [begin, end): entries begin+1..end.
+	AuditLeafHashes(ctx context.Context, begin, end int64) ([][]byte, error)
+	// AuditEntries returns up to limit entries after afterSeq, in stored order, each with its
+	// stored leaf hash, for verification: whatever the rows hold, unfiltered and unrepaired.
+	AuditEntries(ctx context.Context, afterSeq int64, limit int) ([]*AuditEntry, error)
+	// AuditCheckpoints lists every stored checkpoint, oldest first.
+	AuditCheckpoints(ctx context.Context) ([]*AuditCheckpoint, error)
+	// LatestAuditCheckpoint returns the checkpoint of the largest size (ENOTFOUND when none).
+	LatestAuditCheckpoint(ctx context.Context) (*AuditCheckpoint, error)
+	// AuditCheckpointBySize returns the checkpoint of exactly that size (ENOTFOUND when none).
+	AuditCheckpointBySize(ctx context.Context, size int64) (*AuditCheckpoint, error)
+	// AuditCheckpointBefore returns the latest checkpoint made before at (ENOTFOUND when none).
+	AuditCheckpointBefore(ctx context.Context, at time.Time) (*AuditCheckpoint, error)
+
+	Investigation(ctx context.Context, id string) (*Investigation, error)
+	// Investigations lists an organisation's investigations, newest first.
+	Investigations(ctx context.Context, orgID, cursor string, limit int) ([]*Investigation, string, error)
+	// Alerts lists an organisation's alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]*Alert, string, error)
+	// UsersWithRole returns the ids of the active users of an organisation with an org role.
+	UsersWithRole(ctx context.Context, orgID, role string) ([]string, error)
+	// WatermarkAdvances returns every rise of every member's watermarks in a conversation, in
+	// time order; Acks every acknowledgement in it.
+	WatermarkAdvances(ctx context.Context, convID string) ([]*WatermarkAdvance, error)
+	Acks(ctx context.Context, convID string) ([]*Ack, error)
+	// ConversationVersions returns the earlier versions of every message of a conversation.
+	ConversationVersions(ctx context.Context, convID string) ([]*MessageVersion, error)
+
 	// Strong authentication (auth).
 
 	// UserMFA returns a user's second factors and PIN; ENOTFOUND when none was ever set.
@@ -102,6 +135,41 @@ type Reader interface {
 	AuthChallengeByTokenHash(ctx context.Context, hash []byte) (*AuthChallenge, error)
 	// SessionChallenge finds the latest challenge of a kind begun by a session.
 	SessionChallenge(ctx context.Context, sessionID, kind string) (*AuthChallenge, error)
+
+	// Clinical workflow: patients, roles and rotas, duty, escalation.
+
+	Patient(ctx context.Context, id string) (*Patient, error)
+	// PatientByHMAC finds an organisation's patient by the HMAC of their NHS number.
+	PatientByHMAC(ctx context.Context, orgID, nhsHMAC string) (*Patient, error)
+	// CanSeePatient reports whether userID is a member of a conversation about the patient, or
+	// was granted access (registered or looked the patient up) at or after grantedSince.
+	CanSeePatient(ctx context.Context, patientID, userID string, grantedSince time.Time) (bool, error)
+	// PatientTimeline pages, newest first, through the messages about a patient in the
+	// conversations userID belongs to. The cursor is opaque.
+	PatientTimeline(ctx context.Context, patientID, userID, cursor string, limit int) ([]*Message, string, error)
+	// ClinicalPolicy returns an organisation's clinical policy as stored (zero when never set).
+	ClinicalPolicy(ctx context.Context, orgID string) (*ClinicalPolicy, error)
+	// DutySettings returns the stored duty settings of the given users (absent: none stored).
+	DutySettings(ctx context.Context, userIDs []string) (map[string]DutySetting, error)
+
+	// Role returns a role without its holders.
+	Role(ctx context.Context, id string) (*Role, error)
+	// Roles pages through an organisation's roles by name, matching query in the name.
+	Roles(ctx context.Context, orgID, query, cursor string, limit int) ([]*Role, string, error)
+	// RoleHolders returns, per role, the holdings of active users that cover the given time.
+	RoleHolders(ctx context.Context, roleIDs []string, at time.Time) (map[string][]*RoleHolder, error)
+	// RoleConversations lists the ids of a role's conversations.
+	RoleConversations(ctx context.Context, roleID string) ([]string, error)
+	// DueRotaChanges lists rota holdings whose start or end has passed at now and has not been
+	// applied yet (ClaimRotaChange).
+	DueRotaChanges(ctx context.Context, now time.Time, limit int) ([]*RoleHolder, error)
+
+	// Escalations returns the escalations of the given messages, by message id.
+	Escalations(ctx context.Context, msgIDs []string) (map[string]*Escalation, error)
+	// DueEscalations lists pending escalations whose next step is due at now, soonest first.
+	DueEscalations(ctx context.Context, now time.Time, limit int) ([]*Escalation, error)
+	// EscalationSteps lists the steps a message's escalation took, in order.
+	EscalationSteps(ctx context.Context, msgID string) ([]*EscalationStep, error)
 }
 
 // Writer is every change the services make. Writes happen only inside Update.
@@ -151,6 +219,16 @@ type Writer interface {
 	// DestroyKeys erases the key material of every term of a scope (crypto-shredding).
 	DestroyKeys(ctx context.Context, scope string, at time.Time) error
 
+	// The audit feature.
+
+	InsertAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) error
+	CreateInvestigation(ctx context.Context, inv *Investigation) error
+	CloseInvestigation(ctx context.Context, id, by string, at time.Time) error
+	InsertAlert(ctx context.Context, a *Alert) error
+	// AddKnownDevice records that userID signed in from a device, and reports whether it was new
+	// and how many devices were known for the user before.
+	AddKnownDevice(ctx context.Context, userID, fingerprint string, at time.Time) (added bool, before int, err error)
+
 	// Strong authentication (auth).
 
 	// PutUserMFA writes m when the stored version is m.Version (0: nothing stored yet) and then
@@ -176,6 +254,42 @@ type Writer interface {
 	DeleteExpiredAuthChallenges(ctx context.Context, before time.Time) error
 	// UpdateSessionState writes a session's lock, PIN failures and restrictions.
 	UpdateSessionState(ctx context.Context, s *Session) error
+
+	// Clinical workflow: patients, roles and rotas, duty, escalation.
+
+	// CreatePatient stores p; ECONFLICT when the organisation has a patient with that NHSHMAC.
+	CreatePatient(ctx context.Context, p *Patient) error
+	SetPatientOptOut(ctx context.Context, id string, optedOut bool) error
+	// GrantPatientAccess records that userID registered or looked up the patient at the given time.
+	GrantPatientAccess(ctx context.Context, patientID, userID string, at time.Time) error
+	// UpdateConversation writes a conversation's patient, category, status and escalation contact.
+	UpdateConversation(ctx context.Context, c *Conversation) error
+	SetClinicalPolicy(ctx context.Context, orgID string, p ClinicalPolicy) error
+	SetDutySetting(ctx context.Context, userID string, s DutySetting) error
+
+	// CreateRole stores r; ECONFLICT when the organisation has a role of that name.
+	CreateRole(ctx context.Context, r *Role) error
+	// UpdateRole writes r's name, fallback and escalation chain; ECONFLICT for a taken name.
+	UpdateRole(ctx context.Context, r *Role) error
+	AddRoleHolder(ctx context.Context, h *RoleHolder, startApplied bool) error
+	// EndRoleHoldings ends userID's holdings of roleID that cover at, at that time, and reports
+	// how many there were. Later rota entries stay.
+	EndRoleHoldings(ctx context.Context, roleID, userID string, at time.Time) (int, error)
+	// EndUserRoleHoldings ends every holding of userID that covers at and deletes later ones
+	// (offboarding), returning the roles concerned.
+	EndUserRoleHoldings(ctx context.Context, userID string, at time.Time) ([]string, error)
+	// ClaimRotaChange marks the start (or end) of a rota holding applied, and reports whether
+	// this call did so: of concurrent callers, on any number of nodes, exactly one gets true.
+	ClaimRotaChange(ctx context.Context, holdingID string, start bool) (bool, error)
+
+	InsertEscalation(ctx context.Context, e *Escalation) error
+	// ClaimEscalationStep moves a pending escalation from fromStep to e's state, records step,
+	// and reports whether this call did so: of concurrent callers, on any number of nodes,
+	// exactly one gets true (a conditional update on the step).
+	ClaimEscalationStep(ctx context.Context, e *Escalation, fromStep int, step *EscalationStep) (bool, error)
+	// AcknowledgeEscalations marks acknowledged every unacknowledged escalation of the group of
+	// msgID (the message and its forwarded copies) and returns those it changed.
+	AcknowledgeEscalations(ctx context.Context, msgID string, at time.Time) ([]*Escalation, error)
 }
 
 // AuditFilter selects audit events.
@@ -187,4 +301,11 @@ type AuditFilter struct {
 	Since, Until   time.Time
 	AfterSeq       int64
 	Limit          int
+
+	// The audit feature: search by the HMAC of a patient identifier (Detail["patient_hmac"]) and
+	// by target, and page newest first (entries before BeforeSeq when it is set).
+	PatientHMAC string
+	TargetID    string
+	Desc        bool
+	BeforeSeq   int64
 }

@@ -52,6 +52,9 @@ type OrgPolicy struct {
 	MFAOptional bool `json:"-"`
 	// PasswordlessAllowed lets members sign in with a passkey alone (user verification on).
 	PasswordlessAllowed bool `json:"passwordless_allowed"`
+
+	// Alerts are the organisation's anomaly-alert thresholds (the audit feature).
+	Alerts AlertPolicy `json:"alerts"`
 }
 
 // DefaultPolicy is what API.md promises when an organisation sets nothing: the limits there are
@@ -87,6 +90,7 @@ func (p OrgPolicy) Normalize() OrgPolicy {
 	p.LoginAddrFailures = capAt(p.LoginAddrFailures, d.LoginAddrFailures)
 	p.LoginWindowMinutes = capAt(p.LoginWindowMinutes, d.LoginWindowMinutes)
 	p.LoginLockMinutes = capAt(p.LoginLockMinutes, d.LoginLockMinutes)
+	p.Alerts = p.Alerts.Normalize()
 	p.LockIdleSeconds = max(capAt(p.LockIdleSeconds, d.LockIdleSeconds), MinLockIdleSeconds)
 	return p
 }
@@ -131,6 +135,12 @@ type User struct {
 	OrgRole      string    `json:"org_role"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
+	// DutyStatus is on_duty, off_duty or on_leave now: what the user (or a rota) set, while it
+	// lasts, else the organisation's working hours. DutyUntil is when a set status ends, and
+	// CoveringRoleID the role that covers for them while they are away.
+	DutyStatus     string     `json:"duty_status"`
+	DutyUntil      *time.Time `json:"duty_until"`
+	CoveringRoleID *string    `json:"covering_role_id"`
 
 	// Never serialised: the argon2id hash of the password, and whether it must be changed
 	// before anything else (an initial or admin-reset password).
@@ -277,14 +287,15 @@ type UserService interface {
 	Directory(ctx context.Context, q, cursor string, limit int) ([]*DirectoryEntry, string, error)
 }
 
-// DirectoryEntry is one item of the directory: a person now, roles later.
+// DirectoryEntry is one item of the directory: a person or a clinical role.
 type DirectoryEntry struct {
 	Kind        string
 	ID          string
 	DisplayName string // people
 	JobTitle    string
 	Profession  string
-	Name        string // roles
+	Name        string        // roles
+	Holders     []*RoleHolder // roles: who holds it now
 }
 
 // MarshalJSON writes the fields of the entry's kind, every one of them even when empty.
@@ -298,9 +309,14 @@ func (e *DirectoryEntry) MarshalJSON() ([]byte, error) {
 			Profession  string `json:"profession"`
 		}{e.Kind, e.ID, e.DisplayName, e.JobTitle, e.Profession})
 	}
+	holders := e.Holders
+	if holders == nil {
+		holders = []*RoleHolder{}
+	}
 	return json.Marshal(struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}{e.Kind, e.ID, e.Name})
+		Kind    string        `json:"kind"`
+		ID      string        `json:"id"`
+		Name    string        `json:"name"`
+		Holders []*RoleHolder `json:"holders"`
+	}{e.Kind, e.ID, e.Name, holders})
 }

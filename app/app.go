@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"wardline"
+	"wardline/audit"
 )
 
 // Config holds the knobs of the services that are not organisation policy.
@@ -19,6 +20,15 @@ type Config struct {
 	DeliveryFlushInterval time.Duration
 	// ReplayLimit is the most messages replayed per conversation on resume.
 	ReplayLimit int
+
+	// CheckpointInterval is how often, at most, the audit log gets a signed checkpoint while it
+	// grows (the issue asks for at least every minute).
+	CheckpointInterval time.Duration
+	// Witnesses receive a copy of every signed checkpoint.
+	Witnesses []Witness
+	// SchedulerInterval is how often the scheduler looks for due escalation steps and rota
+	// changes; negative disables the background rounds (tests call Scheduler.Tick themselves).
+	SchedulerInterval time.Duration
 	// WebAuthn names the relying party passkeys are bound to; RPID "" disables passkeys.
 	WebAuthn WebAuthnConfig
 }
@@ -28,6 +38,8 @@ var DefaultConfig = Config{
 	PasswordParams:        DefaultPasswordParams,
 	DeliveryFlushInterval: 250 * time.Millisecond,
 	ReplayLimit:           500,
+	CheckpointInterval:    time.Minute,
+	SchedulerInterval:     time.Second,
 }
 
 // App wires the services to their dependencies.
@@ -37,6 +49,13 @@ type App struct {
 	Conversations *ConversationService
 	Messages      *MessageService
 	Deliveries    *Deliveries
+	Audit         *AuditService
+	Alerts        *Alerts
+	Checkpoints   *Checkpointer
+	Patients      *PatientService
+	Roles         *RoleService
+	Clinical      *ClinicalService
+	Scheduler     *Scheduler
 	Passkeys      *PasskeyService
 
 	deps        *deps
@@ -51,6 +70,10 @@ type deps struct {
 	clock  wardline.Clock
 	log    *slog.Logger
 	config Config
+
+	auditKeys AuditKeys        // nil when the keyring cannot sign (checkpoints are then off)
+	nodes     *audit.NodeCache // for inclusion and consistency proofs
+	policies  policyCache      // organisations' clinical policies
 }
 
 // New builds the services. Call Close to flush pending delivered receipts.
@@ -64,13 +87,31 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	if cfg.ReplayLimit <= 0 {
 		cfg.ReplayLimit = DefaultConfig.ReplayLimit
 	}
-	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = DefaultConfig.CheckpointInterval
+	}
+	if cfg.SchedulerInterval == 0 {
+		cfg.SchedulerInterval = DefaultConfig.SchedulerInterval
+	}
+	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg, nodes: audit.NewNodeCache(8)}
+	d.auditKeys, _ = keys.(AuditKeys)
 	a := &App{deps: d}
+	a.Alerts = newAlerts(d)
+	// Every service writes through the observed store, so that each committed audit entry
+	// reaches the alerts after its commit, whichever service wrote it.
+	d.store = observedStore{Store: store, observe: a.Alerts.observe}
 	a.Auth = &AuthService{deps: d}
 	a.Users = &UserService{deps: d}
 	a.Conversations = &ConversationService{deps: d}
 	a.Messages = &MessageService{deps: d}
 	a.Deliveries = newDeliveries(d)
+	a.Audit = &AuditService{deps: d}
+	a.Checkpoints = newCheckpointer(d)
+	a.Audit.checkpoints, a.Audit.alerts = a.Checkpoints, a.Alerts
+	a.Patients = &PatientService{deps: d}
+	a.Roles = &RoleService{deps: d}
+	a.Clinical = &ClinicalService{deps: d}
+	a.Scheduler = newScheduler(d)
 	a.Passkeys = newPasskeyService(d)
 	a.Passkeys.auth = a.Auth
 	a.Auth.passkeys = a.Passkeys
@@ -83,10 +124,25 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	return a
 }
 
-// Close stops background work, flushing what is pending.
+// Start starts the audit log's background work: the alerts (rebuilt from the last hour of the
+// log) and the checkpointer. serve calls it; tests that drive them by hand need not.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Alerts.Start(ctx); err != nil {
+		return err
+	}
+	a.Checkpoints.Start()
+	return nil
+}
+
+// Close stops background work, flushing what is pending, and signs a last checkpoint.
 func (a *App) Close() {
+	a.Scheduler.Close()
 	a.unsubscribe()
 	a.Deliveries.Close()
+	a.Alerts.Close()
+	if err := a.Checkpoints.Stop(context.Background()); err != nil {
+		a.deps.log.Error("final audit checkpoint", "err", err)
+	}
 }
 
 // now returns the clock's time at microsecond precision, the precision every store keeps.

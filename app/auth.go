@@ -175,7 +175,7 @@ func (s *AuthService) startSession(ctx context.Context, user *wardline.User, pol
 	emailKey := failureKey("email", user.Email)
 	ev := s.auditEvent(ctx, wardline.ActionLoginSucceeded, "session", sess.ID)
 	ev.OrgID, ev.ActorID, ev.SessionID = user.OrgID, user.ID, sess.ID
-	ev.Detail = map[string]any{"method": method}
+	ev.Detail = map[string]any{"method": method, wardline.DetailDevice: DeviceFingerprint(sess.Device, sess.Addr)}
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
 		for _, fn := range also {
 			if err := fn(tx); err != nil {
@@ -190,6 +190,9 @@ func (s *AuthService) startSession(ctx context.Context, user *wardline.User, pol
 		}
 		return tx.AppendAudit(ctx, ev)
 	}); err != nil {
+		return nil, err
+	}
+	if err := s.fillDuty(ctx, user); err != nil {
 		return nil, err
 	}
 	return &wardline.LoginResult{
@@ -315,6 +318,9 @@ func (s *AuthService) ChangePassword(ctx context.Context, current, next string) 
 		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, now); err != nil {
 			return err
 		}
+		if err := auditSessionsRevoked(ctx, s.deps, tx, u, revoked, "password_changed"); err != nil {
+			return err
+		}
 		return tx.AppendAudit(ctx, ev)
 	}); err != nil {
 		return err
@@ -331,4 +337,20 @@ func truncate(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// auditSessionsRevoked writes one entry per session that a change ended, naming why, in the
+// change's transaction: each ended session is a thing an investigator may need to find.
+func auditSessionsRevoked(ctx context.Context, d *deps, tx wardline.Tx, u *wardline.User, sessions []string, reason string) error {
+	for _, id := range sessions {
+		ev := d.auditEvent(ctx, wardline.ActionSessionRevoked, "session", id)
+		if ev.OrgID == "" {
+			ev.OrgID = u.OrgID
+		}
+		ev.Detail = map[string]any{"user_id": u.ID, "reason": reason}
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -108,17 +108,24 @@ func (s *ConversationService) CreateConversation(ctx context.Context, n wardline
 			return c, false, err
 		}
 	}
+	if err := s.checkClinicalFields(ctx, a, n.PatientID, n.Category, n.EscalationRoleID); err != nil {
+		return nil, false, err
+	}
 
 	now := s.now()
 	c := &wardline.Conversation{
-		ID:             wardline.NewID(),
-		OrgID:          a.User.OrgID,
-		Kind:           n.Kind,
-		Title:          n.Title,
-		CreatedAt:      now,
-		CreatedBy:      a.User.ID,
-		LastActivityAt: now,
-		Members:        []*wardline.Member{{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now, DisplayName: a.User.DisplayName, JobTitle: a.User.JobTitle}},
+		ID:               wardline.NewID(),
+		OrgID:            a.User.OrgID,
+		Kind:             n.Kind,
+		Title:            n.Title,
+		CreatedAt:        now,
+		CreatedBy:        a.User.ID,
+		LastActivityAt:   now,
+		Members:          []*wardline.Member{{UserID: a.User.ID, Role: wardline.MemberOwner, JoinedAt: now, DisplayName: a.User.DisplayName, JobTitle: a.User.JobTitle}},
+		PatientID:        n.PatientID,
+		Category:         n.Category,
+		Status:           n.Status,
+		EscalationRoleID: n.EscalationRoleID,
 	}
 	for _, id := range others {
 		role := wardline.MemberMember
@@ -142,6 +149,9 @@ func (s *ConversationService) CreateConversation(ctx context.Context, n wardline
 	ev := s.auditEvent(ctx, wardline.ActionConvCreated, "conversation", c.ID)
 	ev.ConversationID = c.ID
 	ev.Detail = map[string]any{"kind": c.Kind, "members": c.MemberIDs()}
+	if c.PatientID != nil {
+		ev.Detail["patient_id"] = *c.PatientID
+	}
 	err = s.store.Update(ctx, func(tx wardline.Tx) error {
 		if err := tx.InsertKey(ctx, key); err != nil {
 			return err
@@ -210,7 +220,16 @@ func (s *ConversationService) Conversation(ctx context.Context, id string) (*war
 			return nil, err
 		}
 	}
-	return c, s.openTitle(ctx, c)
+	if err := s.openTitle(ctx, c); err != nil {
+		return nil, err
+	}
+	// The title is content: its read is audited before it is returned (DESIGN.md rule 3).
+	ev := s.auditEvent(ctx, wardline.ActionConvRead, "conversation", c.ID)
+	ev.ConversationID = c.ID
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Conversations lists the caller's conversations, most recently active first.
@@ -227,6 +246,11 @@ func (s *ConversationService) Conversations(ctx context.Context, cursor string, 
 		if err := s.openTitle(ctx, c); err != nil {
 			return nil, "", err
 		}
+	}
+	ev := s.auditEvent(ctx, wardline.ActionConvListed, "user", a.User.ID)
+	ev.Detail = map[string]any{"count": len(convs)}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, "", err
 	}
 	return convs, next, nil
 }
@@ -251,6 +275,9 @@ func (s *ConversationService) AddMember(ctx context.Context, convID, userID stri
 		}
 		if c.Kind == wardline.KindDirect {
 			return errInvalid("a direct conversation is between two people; start a group instead")
+		}
+		if c.Kind == wardline.KindRole {
+			return errInvalid("a role conversation's members are whoever holds the role")
 		}
 		if !wardline.ValidID(userID) {
 			return errInvalid("user_id must be a colleague's id")
@@ -315,11 +342,23 @@ func (s *ConversationService) RemoveMember(ctx context.Context, convID, userID s
 // removeMember takes userID out of a conversation inside tx, audited, and when that leaves a
 // group or channel with members but no owner, makes its longest-standing member owner.
 func removeMember(ctx context.Context, d *deps, tx wardline.Tx, convID, userID string) (*wardline.Conversation, error) {
+	return removeMemberOf(ctx, d, tx, "", convID, userID, "")
+}
+
+// removeMemberOf is removeMember for a conversation of orgID ("": the actor's), with a reason for
+// the audit log ("": none).
+func removeMemberOf(ctx context.Context, d *deps, tx wardline.Tx, orgID, convID, userID, reason string) (*wardline.Conversation, error) {
 	if err := tx.RemoveMember(ctx, convID, userID); err != nil {
 		return nil, err
 	}
 	ev := d.auditEvent(ctx, wardline.ActionMemberRemoved, "user", userID)
 	ev.ConversationID = convID
+	if orgID != "" {
+		ev.OrgID = orgID
+	}
+	if reason != "" {
+		ev.Detail = map[string]any{"reason": reason}
+	}
 	if err := tx.AppendAudit(ctx, ev); err != nil {
 		return nil, err
 	}
@@ -342,6 +381,9 @@ func removeMember(ctx context.Context, d *deps, tx wardline.Tx, convID, userID s
 	heir.Role = wardline.MemberOwner
 	ev = d.auditEvent(ctx, wardline.ActionOwnerChanged, "user", heir.UserID)
 	ev.ConversationID = convID
+	if orgID != "" {
+		ev.OrgID = orgID
+	}
 	ev.Detail = map[string]any{"reason": "last owner left"}
 	return c, tx.AppendAudit(ctx, ev)
 }

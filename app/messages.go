@@ -52,6 +52,12 @@ func (d *deps) member(ctx context.Context, r wardline.Reader, a *wardline.Actor,
 
 // Send stores a message durably and then delivers it. A retry with the same client_id answers
 // the stored message and stores nothing (ECONFLICT if the text differs).
+//
+// The clinical rules ride along in the same transaction: an urgent or emergency message that needs
+// acknowledgement registers its escalation (one insert), and off-duty protection (duty.go,
+// delivery.go) makes a routine message to someone off duty silent for them and forwards an urgent
+// one to their covering role. The members' duty settings come with the conversation and the
+// policy from a cache, so none of this costs a query per recipient.
 func (s *MessageService) Send(ctx context.Context, convID string, n wardline.NewMessage) (*wardline.SendResult, error) {
 	a, err := requireUser(ctx)
 	if err != nil {
@@ -64,7 +70,10 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	p, err := s.policy(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
 	m := &wardline.Message{
 		ID:             wardline.NewID(),
 		ConversationID: c.ID,
@@ -74,19 +83,39 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 		Body:           n.Body,
 		Priority:       n.Priority,
 		RequiresAck:    *n.RequiresAck,
-		CreatedAt:      now,
 		Version:        1,
 	}
 	if m.BodySealed, err = s.keys.Seal(ctx, c.ID, bodyAAD(m.ID, m.Version), []byte(m.Body)); err != nil {
 		return nil, errShredded(err)
 	}
+	for attempt := 0; ; attempt++ {
+		res, err := s.send(ctx, a, c, m, p)
+		if errors.Is(err, errRoleConvRace) && attempt == 0 {
+			continue // a covering role's conversation was made meanwhile: it exists now
+		}
+		return res, err
+	}
+}
+
+func (s *MessageService) send(ctx context.Context, a *wardline.Actor, c *wardline.Conversation, m *wardline.Message, p *wardline.ClinicalPolicy) (*wardline.SendResult, error) {
+	now := s.now()
+	m.CreatedAt = now
+	plan, err := s.planDuty(ctx, a.User, c, m, p, now)
+	if err != nil {
+		return nil, err
+	}
+	esc := newEscalation(m, p, m.ID, plan.alerted, now)
+	m.Escalation = esc
 	ev := s.auditEvent(ctx, wardline.ActionMessageSent, "message", m.ID)
 	ev.ConversationID = c.ID
+	if len(plan.silent) > 0 {
+		ev.Detail = map[string]any{"silent_for": plan.silent}
+	}
 
 	var existing *wardline.Message
 	err = s.store.Update(ctx, func(tx wardline.Tx) error {
 		existing = nil
-		old, err := tx.MessageByClientID(ctx, c.ID, a.User.ID, n.ClientID)
+		old, err := tx.MessageByClientID(ctx, c.ID, a.User.ID, m.ClientID)
 		if err == nil {
 			existing = old
 			return nil
@@ -99,22 +128,18 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 		} else if !ok {
 			return wardline.Errorf(wardline.ENOTFOUND, "conversation not found")
 		}
-		if m.Seq, err = tx.NextSeq(ctx, c.ID, now); err != nil {
-			return err
-		}
-		if err := tx.InsertMessage(ctx, m); err != nil {
-			return err
-		}
-		ev.Detail = map[string]any{"seq": m.Seq, "priority": m.Priority}
-		if err := tx.AppendAudit(ctx, ev); err != nil {
+		if err := storeMessage(ctx, tx, m, ev, esc, now); err != nil {
 			return err
 		}
 		// Published from the commit, in commit order: members see a conversation in seq order.
 		tx.AfterCommit(func() {
-			s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: c.MemberIDs(), Message: m})
+			s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: c.MemberIDs(), Message: m, Silent: plan.silent})
 		})
-		return nil
+		return plan.write(ctx, s.deps, tx, now)
 	})
+	if err != nil || existing != nil {
+		plan.forget(s.deps)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -122,12 +147,19 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 		if err := s.openBody(ctx, existing); err != nil {
 			return nil, err
 		}
-		if existing.Body != n.Body && !existing.Deleted {
+		if existing.Body != m.Body && !existing.Deleted {
 			return nil, wardline.Errorf(wardline.ECONFLICT, "a different message was already sent with this client_id")
 		}
-		return &wardline.SendResult{Message: existing}, nil
+		if err := s.attachEscalations(ctx, s.store, []*wardline.Message{existing}); err != nil {
+			return nil, err
+		}
+		return &wardline.SendResult{Message: existing, Warnings: []*wardline.Warning{}}, nil
 	}
-	return &wardline.SendResult{Message: m, Created: true}, nil
+	warnings := plan.warnings
+	if warnings == nil {
+		warnings = []*wardline.Warning{}
+	}
+	return &wardline.SendResult{Message: m, Created: true, Warnings: warnings}, nil
 }
 
 // ValidateHistoryQuery checks a history page request.
@@ -166,6 +198,9 @@ func (s *MessageService) History(ctx context.Context, convID string, q wardline.
 		if err := s.openBody(ctx, m); err != nil {
 			return nil, false, err
 		}
+	}
+	if err := s.attachEscalations(ctx, s.store, msgs); err != nil {
+		return nil, false, err
 	}
 	ev := s.auditEvent(ctx, wardline.ActionHistoryRead, "conversation", c.ID)
 	ev.ConversationID = c.ID
@@ -209,7 +244,7 @@ func (s *MessageService) revisable(ctx context.Context, tx wardline.Reader, a *w
 	if m.SenderID != a.User.ID {
 		return nil, nil, wardline.Errorf(wardline.EFORBIDDEN, "only the sender may change a message")
 	}
-	return c, m, nil
+	return c, m, s.attachEscalations(ctx, tx, []*wardline.Message{m})
 }
 
 func (d *deps) message(ctx context.Context, r wardline.Reader, c *wardline.Conversation, msgID string) (*wardline.Message, error) {
@@ -320,13 +355,20 @@ func (s *MessageService) MarkRead(ctx context.Context, convID string, seq int64)
 	}
 	now := s.now()
 	var read, delivered bool
+	ev := s.auditEvent(ctx, wardline.ActionMarkedRead, "message", m.ID)
+	ev.ConversationID = c.ID
+	ev.Detail = map[string]any{"seq": seq}
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error {
 		var err error
 		if delivered, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptDelivered, seq, now); err != nil {
 			return err
 		}
-		read, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptRead, seq, now)
-		return err
+		if read, err = tx.AdvanceWatermark(ctx, c.ID, a.User.ID, wardline.ReceiptRead, seq, now); err != nil || !read {
+			return err
+		}
+		// A read receipt is evidence ("she had read it at 14:02"): when the watermark rises it
+		// is also in the tamper-evident log.
+		return tx.AppendAudit(ctx, ev)
 	}); err != nil {
 		return err
 	}
@@ -367,6 +409,13 @@ func (s *MessageService) Acknowledge(ctx context.Context, convID, msgID string) 
 		if fresh, err = tx.InsertAck(ctx, c.ID, m.ID, a.User.ID, now); err != nil || !fresh {
 			return err
 		}
+		if needsEscalation(m) && m.SenderID != a.User.ID {
+			// Anyone entitled (a member other than the sender) stops the escalation, and that of
+			// the copies forwarded to covering roles.
+			if err := s.acknowledged(ctx, tx, c, m.ID, now); err != nil {
+				return err
+			}
+		}
 		return tx.AppendAudit(ctx, ev)
 	}); err != nil {
 		return err
@@ -398,7 +447,16 @@ func (s *MessageService) Receipts(ctx context.Context, convID, msgID string) ([]
 			others = append(others, id)
 		}
 	}
-	return s.store.Receipts(ctx, c.ID, m.ID, m.Seq, others)
+	receipts, err := s.store.Receipts(ctx, c.ID, m.ID, m.Seq, others)
+	if err != nil {
+		return nil, err
+	}
+	ev := s.auditEvent(ctx, wardline.ActionReceiptsRead, "message", m.ID)
+	ev.ConversationID = c.ID
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, err
+	}
+	return receipts, nil
 }
 
 func (d *deps) publishReceipt(ctx context.Context, recipients []string, r *wardline.Receipt) {

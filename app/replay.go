@@ -62,6 +62,9 @@ func (s *MessageService) Replay(ctx context.Context, cursors map[string]int64, e
 				return err
 			}
 		}
+		if err := s.attachEscalations(ctx, s.store, msgs); err != nil {
+			return err
+		}
 		c, err := s.store.Conversation(ctx, p.conv)
 		if err != nil {
 			return err

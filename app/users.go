@@ -19,7 +19,8 @@ func (s *UserService) Me(ctx context.Context) (*wardline.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.User, nil
+	u := *a.User
+	return &u, s.fillDuty(ctx, &u)
 }
 
 // CreateOrg creates an organisation and its first admin, as the command line's bootstrap and
@@ -124,7 +125,7 @@ func (s *UserService) CreateUser(ctx context.Context, n wardline.NewUser) (*ward
 	}); err != nil {
 		return nil, "", err
 	}
-	return user, password, nil
+	return user, password, s.fillDuty(ctx, user)
 }
 
 // FindUsers lists the admin's organisation's staff.
@@ -139,10 +140,22 @@ func (s *UserService) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*
 		return nil, "", errInvalid("status must be active, suspended or offboarded")
 	}
 	f.OrgID, f.ByEmail = a.User.OrgID, true
-	return s.store.FindUsers(ctx, f)
+	users, next, err := s.store.FindUsers(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	// An admin action that reads staff records: audited, naming the filter's shape, not its text.
+	ev := s.auditEvent(ctx, wardline.ActionAdminUsersListed, "org", a.User.OrgID)
+	ev.Detail = map[string]any{"count": len(users), "query_given": f.Query != "", "status": f.Status}
+	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+		return nil, "", err
+	}
+	return users, next, s.fillDuty(ctx, users...)
 }
 
-// Directory lists active colleagues of the caller's organisation matching q.
+// Directory lists active colleagues of the caller's organisation matching q, and its clinical
+// roles matching q with who holds them now. Roles come first, on the first page only (at most
+// limit of them); people are paged by the cursor.
 func (s *UserService) Directory(ctx context.Context, q, cursor string, limit int) ([]*wardline.DirectoryEntry, string, error) {
 	a, err := requireUser(ctx)
 	if err != nil {
@@ -152,9 +165,21 @@ func (s *UserService) Directory(ctx context.Context, q, cursor string, limit int
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]*wardline.DirectoryEntry, len(users))
-	for i, u := range users {
-		out[i] = &wardline.DirectoryEntry{Kind: "user", ID: u.ID, DisplayName: u.DisplayName, JobTitle: u.JobTitle, Profession: u.Profession}
+	var out []*wardline.DirectoryEntry
+	if cursor == "" {
+		roles, _, err := s.store.Roles(ctx, a.User.OrgID, q, "", limit)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := s.withHolders(ctx, s.store, roles, s.now()); err != nil {
+			return nil, "", err
+		}
+		for _, r := range roles {
+			out = append(out, &wardline.DirectoryEntry{Kind: "role", ID: r.ID, Name: r.Name, Holders: r.Holders})
+		}
+	}
+	for _, u := range users {
+		out = append(out, &wardline.DirectoryEntry{Kind: "user", ID: u.ID, DisplayName: u.DisplayName, JobTitle: u.JobTitle, Profession: u.Profession})
 	}
 	return out, next, nil
 }
@@ -211,6 +236,9 @@ func (s *UserService) setStatus(ctx context.Context, id, status, action string) 
 			if revoked, err = tx.RevokeUserSessions(ctx, u.ID, now); err != nil {
 				return err
 			}
+			if err := auditSessionsRevoked(ctx, s.deps, tx, u, revoked, status); err != nil {
+				return err
+			}
 		}
 		ev := s.auditEvent(ctx, action, "user", u.ID)
 		ev.Detail = map[string]any{"from": from, "sessions_ended": len(revoked)}
@@ -252,6 +280,9 @@ func (s *UserService) Offboard(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		if err := auditSessionsRevoked(ctx, s.deps, tx, u, revoked, wardline.UserOffboarded); err != nil {
+			return err
+		}
 		convs, err := tx.Memberships(ctx, u.ID)
 		if err != nil {
 			return err
@@ -268,13 +299,24 @@ func (s *UserService) Offboard(ctx context.Context, id string) error {
 			}
 			changed = append(changed, c)
 		}
+		roles, err := tx.EndUserRoleHoldings(ctx, u.ID, now)
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			ev := s.auditEvent(ctx, wardline.ActionRoleReleased, "role", r)
+			ev.Detail = map[string]any{"user_id": u.ID, "reason": "offboarded"}
+			if err := tx.AppendAudit(ctx, ev); err != nil {
+				return err
+			}
+		}
 		// A leaver's second factors, PIN and passkeys go too: reinstated, they enrol afresh.
 		passkeys, err := endFactors(ctx, tx, u.ID)
 		if err != nil {
 			return err
 		}
 		ev := s.auditEvent(ctx, wardline.ActionUserOffboarded, "user", u.ID)
-		ev.Detail = map[string]any{"conversations_left": len(ids), "sessions_ended": len(revoked), "passkeys_removed": passkeys}
+		ev.Detail = map[string]any{"conversations_left": len(ids), "sessions_ended": len(revoked), "passkeys_removed": passkeys, "roles_left": roles}
 		return tx.AppendAudit(ctx, ev)
 	})
 	if err != nil {

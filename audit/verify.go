@@ -156,7 +156,7 @@ func Verify(ctx context.Context, entries EntryIterator, checkpoints []*Checkpoin
 		h.Write(buf)
 		leaf := h.Sum(make([]byte, 0, HashSize))
 		if ent.StoredLeafHash != nil && !bytes.Equal(leaf, ent.StoredLeafHash) {
-			return res, &VerifyError{Seq: e.Seq, Reason: "altered (leaf hash mismatch)"}
+			return res, misplaced(e, ent.StoredLeafHash)
 		}
 		if err := tree.r.Append(leaf, nil); err != nil {
 			return res, err
@@ -207,4 +207,24 @@ func checkCheckpoints(checkpoints []*Checkpoint, pub ed25519.PublicKey) ([]*Chec
 		}
 	}
 	return bySize, nil
+}
+
+// misplaced explains a leaf hash mismatch. In a store whose rows carry their seq, entries cannot
+// be reordered or inserted without renumbering, and a renumbered entry keeps the hash of its old
+// place: the stored hash then matches the entry at a neighbouring seq, which says what happened.
+func misplaced(e *wardline.AuditEvent, stored []byte) *VerifyError {
+	at := func(seq int64) []byte {
+		c := *e
+		c.Seq = seq
+		return LeafHash(&c)
+	}
+	switch {
+	case bytes.Equal(at(e.Seq+1), stored):
+		return &VerifyError{Seq: e.Seq, Reason: fmt.Sprintf(
+			"out of place (its stored hash is that of entry %d: entries were reordered, or one before it was deleted and the rest renumbered)", e.Seq+1)}
+	case e.Seq > 1 && bytes.Equal(at(e.Seq-1), stored):
+		return &VerifyError{Seq: e.Seq - 1, Reason: fmt.Sprintf(
+			"inserted (the entries after it were renumbered to make room: entry %d holds the stored hash of entry %d)", e.Seq, e.Seq-1)}
+	}
+	return &VerifyError{Seq: e.Seq, Reason: "altered (leaf hash mismatch)"}
 }

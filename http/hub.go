@@ -78,19 +78,35 @@ func (h *Hub) dispatch(e *wardline.Event) {
 		h.lock(e, e.Type == wardline.EventSessionLocked)
 		return
 	}
-	var data []byte
+	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
+	// alert); each variant is encoded once, and only if someone here receives it.
+	var data, quiet []byte
+	var silentSet map[string]bool
+	if len(e.Silent) > 8 {
+		silentSet = make(map[string]bool, len(e.Silent))
+		for _, id := range e.Silent {
+			silentSet[id] = true
+		}
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, uid := range e.Recipients {
+		silent := silentSet[uid] || (silentSet == nil && len(e.Silent) > 0 && e.SilentFor(uid))
 		for c := range h.byUser[uid] {
-			if data == nil {
-				var err error
-				if data, err = e.ClientFrame(); err != nil {
-					h.s.log.Error("encode event", "type", e.Type, "err", err)
-					return
-				}
+			var err error
+			if silent && quiet == nil {
+				quiet, err = e.SilentClientFrame()
+			} else if !silent && data == nil {
+				data, err = e.ClientFrame()
+			}
+			if err != nil {
+				h.s.log.Error("encode event", "type", e.Type, "err", err)
+				return
 			}
 			f := frame{data: data}
+			if silent {
+				f.data = quiet
+			}
 			if e.Type == wardline.EventMessageCreated {
 				f.ev, f.recipients = e, e.Recipients
 			}

@@ -25,7 +25,14 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, res.Message)
+	writeJSON(w, status, sendResponse{Message: res.Message, Warnings: res.Warnings})
+}
+
+// sendResponse is the Message with the sender's warnings beside its fields (API.md "Escalation
+// and duty"): clients reading a Message still find one.
+type sendResponse struct {
+	*wardline.Message
+	Warnings []*wardline.Warning `json:"warnings"`
 }
 
 type historyResponse struct {

@@ -63,7 +63,7 @@ func mergeOpenAPI(fsys fs.FS) ([]byte, error) {
 		for key, v := range part {
 			switch key {
 			case "paths":
-				if err := mergeMap(doc, "paths", v, name); err != nil {
+				if err := mergePaths(doc, v, name); err != nil {
 					return nil, err
 				}
 			case "components":
@@ -104,6 +104,38 @@ func mergeMap(into map[string]any, key string, v any, from string) error {
 			return fmt.Errorf("%s: %s %q is already described by another part", from, key, k)
 		}
 		dst[k] = val
+	}
+	return nil
+}
+
+// mergePaths adds a part's path items, merging the operations of a path that both describe.
+func mergePaths(doc map[string]any, v any, from string) error {
+	add, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: paths must be an object", from)
+	}
+	dst, _ := doc["paths"].(map[string]any)
+	if dst == nil {
+		dst = map[string]any{}
+		doc["paths"] = dst
+	}
+	for path, item := range add {
+		cur, exists := dst[path]
+		if !exists {
+			dst[path] = item
+			continue
+		}
+		curItem, ok1 := cur.(map[string]any)
+		newItem, ok2 := item.(map[string]any)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s: path %q must be an object", from, path)
+		}
+		for op, val := range newItem {
+			if _, dup := curItem[op]; dup {
+				return fmt.Errorf("%s: %s of path %q is already described by another part", from, op, path)
+			}
+			curItem[op] = val
+		}
 	}
 	return nil
 }

@@ -597,6 +597,17 @@ func TestOpenAPIMergeRefusesDuplicates(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Paths) != 2 || len(doc.Components["schemas"]) != 2 {
 		t.Fatalf("merged: %s (%v)", b, err)
 	}
+
+	// A part may add an operation to a path another part describes, but not describe one twice.
+	fsys["openapi/extra.json"] = &fstest.MapFile{Data: []byte(`{"paths":{"/a":{"patch":{}}}}`)}
+	b, err = mergeOpenAPI(fsys)
+	if err != nil || !strings.Contains(string(b), `"patch"`) {
+		t.Fatalf("operation added to a path: %s (%v)", b, err)
+	}
+	fsys["openapi/core.json"] = &fstest.MapFile{Data: []byte(`{"openapi":"3.1.0","paths":{"/a":{"patch":{}}}}`)}
+	if _, err := mergeOpenAPI(fsys); err == nil || !strings.Contains(err.Error(), "patch") {
+		t.Fatalf("duplicate operation: got %v", err)
+	}
 }
 
 // openAPIExtendsError reports whether the schema ref names is the Error object with more fields:

@@ -151,7 +151,42 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/api/v1/admin/policy", true, s.handleGetPolicy},
 		{"PATCH", "/api/v1/admin/policy", true, s.handleSetPolicy},
 
+		// Clinical workflow.
+		{"POST", "/api/v1/patients", true, s.handleRegisterPatient},
+		{"POST", "/api/v1/patients/lookup", true, s.handleLookupPatient},
+		{"GET", "/api/v1/patients/{id}", true, s.handleGetPatient},
+		{"PATCH", "/api/v1/patients/{id}", true, s.handleUpdatePatient},
+		{"GET", "/api/v1/patients/{id}/timeline", true, s.handlePatientTimeline},
+		{"PATCH", "/api/v1/conversations/{id}", true, s.handleUpdateConversation},
+		{"GET", "/api/v1/roles", true, s.handleListRoles},
+		{"POST", "/api/v1/admin/roles", true, s.handleCreateRole},
+		{"PATCH", "/api/v1/admin/roles/{id}", true, s.handleUpdateRole},
+		{"POST", "/api/v1/admin/roles/{id}/rota", true, s.handleAddRotaEntry},
+		{"POST", "/api/v1/roles/{id}/take", true, s.handleTakeRole},
+		{"POST", "/api/v1/roles/{id}/release", true, s.handleReleaseRole},
+		{"POST", "/api/v1/roles/{id}/handover", true, s.handleHandoverRole},
+		{"POST", "/api/v1/roles/{id}/messages", true, s.handleSendToRole},
+		{"PUT", "/api/v1/me/status", true, s.handleSetDutyStatus},
+		{"GET", "/api/v1/clinical-policy", true, s.handleGetClinicalPolicy},
+		{"PUT", "/api/v1/admin/clinical-policy", true, s.handleSetClinicalPolicy},
+
 		{"GET", "/api/v1/events", false, s.hub.handleEvents},
+
+		// The audit log: IG officers' search, export, investigations and alerts; anyone's
+		// checkpoints and consistency proofs (hashes only).
+		{"POST", "/api/v1/audit/search", true, s.handleAuditSearch},
+		{"POST", "/api/v1/audit/export", true, s.handleAuditExport},
+		{"GET", "/api/v1/audit/checkpoint", false, s.handleAuditCheckpoint},
+		{"GET", "/api/v1/audit/proof/consistency", false, s.handleConsistencyProof},
+		{"GET", "/api/v1/audit/proof/inclusion", true, s.handleInclusionProof},
+		{"POST", "/api/v1/audit/investigations", true, s.handleOpenInvestigation},
+		{"GET", "/api/v1/audit/investigations", true, s.handleListInvestigations},
+		{"GET", "/api/v1/audit/investigations/{id}", true, s.handleGetInvestigation},
+		{"POST", "/api/v1/audit/investigations/{id}/close", true, s.handleCloseInvestigation},
+		{"GET", "/api/v1/audit/investigations/{id}/transcript", true, s.handleTranscript},
+		{"GET", "/api/v1/audit/alerts", true, s.handleListAlerts},
+		{"GET", "/api/v1/audit/alert-policy", true, s.handleGetAlertPolicy},
+		{"PUT", "/api/v1/audit/alert-policy", true, s.handleSetAlertPolicy},
 	}
 }
 

@@ -66,6 +66,8 @@ type Keyring struct {
 	orgLoads   group[*orgKeys]
 	rollovers  group[*dataKey]
 	rotateMu   sync.Mutex
+
+	audit auditKeys // the audit log's signing and identifier keys (audit.go)
 }
 
 // New returns a keyring that reads and writes key records in store, wrapping organisation keys
@@ -207,6 +209,7 @@ func (k *Keyring) Forget(scope string) {
 	defer k.cacheMu.Unlock()
 	k.epoch++
 	k.scopes.Delete(scope)
+	k.audit.idents.Delete(scope) // an organisation's identifier key, when scope is its id
 	if _, ok := k.orgs.LoadAndDelete(scope); ok {
 		k.scopes.Range(func(s, v any) bool {
 			if v.(*scopeKeys).orgID == scope {

@@ -25,6 +25,7 @@ type memStore struct {
 	gate     chan struct{}  // when set, Keys waits for it to close
 	arrived  chan string    // when set, Keys reports the scope it is about to read
 	dataOnly bool           // DestroyKeys erases data keys only (a store that breaks the contract)
+	audit    []*wardline.AuditEvent
 }
 
 func newMemStore() *memStore {
@@ -64,10 +65,12 @@ func (s *memStore) Update(ctx context.Context, fn func(tx wardline.Tx) error) er
 	for id, r := range s.keys {
 		work[id] = copyRecord(r)
 	}
-	if err := fn(&memTx{t: work, dataOnly: s.dataOnly}); err != nil {
+	tx := &memTx{t: work, dataOnly: s.dataOnly}
+	if err := fn(tx); err != nil {
 		return err
 	}
 	s.keys = work
+	s.audit = append(s.audit, tx.audit...)
 	return nil
 }
 
@@ -103,6 +106,12 @@ type memTx struct {
 	wardline.Tx
 	t        keyTable
 	dataOnly bool
+	audit    []*wardline.AuditEvent
+}
+
+func (tx *memTx) AppendAudit(ctx context.Context, e *wardline.AuditEvent) error {
+	tx.audit = append(tx.audit, e)
+	return nil
 }
 
 func (tx *memTx) Keys(ctx context.Context, scope string) ([]*wardline.KeyRecord, error) {

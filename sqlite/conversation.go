@@ -10,13 +10,15 @@ import (
 	"wardline"
 )
 
-const convColumns = `c.id, c.org_id, c.kind, c.title_sealed, c.created_at, c.created_by, c.last_seq, c.last_activity_at, c.patient_id, c.direct_key`
+const convColumns = `c.id, c.org_id, c.kind, c.title_sealed, c.created_at, c.created_by, c.last_seq, c.last_activity_at, c.patient_id, c.direct_key,
+	c.category, c.status, c.role_id, c.escalation_role_id`
 
 func scanConversation(r interface{ Scan(...any) error }, extra ...any) (*wardline.Conversation, error) {
 	var c wardline.Conversation
 	var created, active int64
-	var patient, direct sql.NullString
-	dest := append([]any{&c.ID, &c.OrgID, &c.Kind, &c.TitleSealed, &created, &c.CreatedBy, &c.LastSeq, &active, &patient, &direct}, extra...)
+	var patient, direct, category, role, escalation sql.NullString
+	dest := append([]any{&c.ID, &c.OrgID, &c.Kind, &c.TitleSealed, &created, &c.CreatedBy, &c.LastSeq, &active, &patient, &direct,
+		&category, &c.Status, &role, &escalation}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("conversation")
@@ -24,9 +26,7 @@ func scanConversation(r interface{ Scan(...any) error }, extra ...any) (*wardlin
 		return nil, err
 	}
 	c.CreatedAt, c.LastActivityAt = fromMicros(created), fromMicros(active)
-	if patient.Valid {
-		c.PatientID = &patient.String
-	}
+	c.PatientID, c.Category, c.RoleID, c.EscalationRoleID = nullString(patient), nullString(category), nullString(role), nullString(escalation)
 	c.DirectKey = direct.String
 	return &c, nil
 }
@@ -36,9 +36,11 @@ func (q queries) CreateConversation(ctx context.Context, c *wardline.Conversatio
 	if c.DirectKey != "" {
 		direct = c.DirectKey
 	}
-	_, err := q.db.exec(ctx, `INSERT INTO conversations (id, org_id, kind, title_sealed, created_at, created_by, last_seq, last_activity_at, patient_id, direct_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.OrgID, c.Kind, c.TitleSealed, micros(c.CreatedAt), c.CreatedBy, c.LastSeq, micros(c.LastActivityAt), c.PatientID, direct)
+	_, err := q.db.exec(ctx, `INSERT INTO conversations (id, org_id, kind, title_sealed, created_at, created_by, last_seq, last_activity_at, patient_id, direct_key,
+			category, status, role_id, escalation_role_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.OrgID, c.Kind, c.TitleSealed, micros(c.CreatedAt), c.CreatedBy, c.LastSeq, micros(c.LastActivityAt), c.PatientID, direct,
+		c.Category, c.Status, c.RoleID, c.EscalationRoleID)
 	if isUnique(err) {
 		return wardline.Errorf(wardline.ECONFLICT, "that direct conversation exists")
 	} else if err != nil {
@@ -72,7 +74,8 @@ func (q queries) SetMemberRole(ctx context.Context, convID, userID, role string)
 }
 
 func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member, error) {
-	rows, err := q.db.query(ctx, `SELECT m.user_id, m.role, m.joined_at, u.display_name, u.job_title
+	// The duty columns come along so that a send learns who is off duty without another query.
+	rows, err := q.db.query(ctx, `SELECT m.user_id, m.role, m.joined_at, u.display_name, u.job_title, u.duty_status, u.duty_until, u.covering_role_id
 		FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ? ORDER BY m.joined_at, m.user_id`, convID)
 	if err != nil {
 		return nil, err
@@ -82,10 +85,13 @@ func (q queries) members(ctx context.Context, convID string) ([]*wardline.Member
 	for rows.Next() {
 		var m wardline.Member
 		var joined int64
-		if err := rows.Scan(&m.UserID, &m.Role, &joined, &m.DisplayName, &m.JobTitle); err != nil {
+		var duty, covering sql.NullString
+		var until sql.NullInt64
+		if err := rows.Scan(&m.UserID, &m.Role, &joined, &m.DisplayName, &m.JobTitle, &duty, &until, &covering); err != nil {
 			return nil, err
 		}
 		m.JoinedAt = fromMicros(joined)
+		m.Duty = wardline.DutySetting{Status: duty.String, Until: fromNullMicros(until), CoveringRoleID: nullString(covering)}
 		out = append(out, &m)
 	}
 	return out, rows.Err()
@@ -207,4 +213,37 @@ func (q queries) UnreadCount(ctx context.Context, convID, userID string) (int64,
 		WHERE m.conversation_id = ? AND m.user_id = ? AND msg.seq > m.read_seq AND msg.sender_id <> m.user_id AND msg.deleted = 0`,
 		convID, userID).Scan(&n)
 	return n, err
+}
+
+// nullString turns a nullable column into a *string.
+func nullString(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	return &v.String
+}
+
+// UpdateConversation writes the clinical fields of a conversation.
+func (q queries) UpdateConversation(ctx context.Context, c *wardline.Conversation) error {
+	res, err := q.db.exec(ctx, `UPDATE conversations SET patient_id = ?, category = ?, status = ?, escalation_role_id = ? WHERE id = ?`,
+		c.PatientID, c.Category, c.Status, c.EscalationRoleID, c.ID)
+	return mustAffect(res, err, "conversation")
+}
+
+// RoleConversations lists the conversations between senders and a role.
+func (q queries) RoleConversations(ctx context.Context, roleID string) ([]string, error) {
+	rows, err := q.db.query(ctx, `SELECT id FROM conversations WHERE role_id = ? ORDER BY id`, roleID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

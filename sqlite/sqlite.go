@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"database/sql/driver"
@@ -62,6 +63,11 @@ type Store struct {
 	// BatchObserver, when set before the first Update, is told the size of every committed batch
 	// (for metrics and benchmarks).
 	BatchObserver func(n int)
+
+	// alog is the audit log's committed tree, kept by the writer goroutine.
+	alog *auditLog
+	// auditHashOff skips leaf hashes and the tree: set only by benchmarks that measure their cost.
+	auditHashOff atomic.Bool
 }
 
 var _ wardline.Store = (*Store)(nil)
@@ -218,10 +224,17 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		return errs
 	}
-	tx := &txn{queries: s.wq}
+	if err := s.syncAuditLog(ctx); err != nil {
+		_, _ = s.wq.db.exec(ctx, "ROLLBACK")
+		for range batch {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	tx := &txn{queries: s.wq, log: newAuditBatch(s.alog, !s.auditHashOff.Load())}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
-		tx.hooks = nil
+		tx.hooks, tx.pending = nil, tx.pending[:0]
 		err, broken := s.runOne(r, tx)
 		if broken {
 			// The transaction itself is gone (SQLite rolled it back on an I/O error, say): nothing
@@ -233,12 +246,26 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 			}
 			return errs
 		}
-		errs = append(errs, err)
 		if err == nil {
+			if err = tx.log.release(tx.pending); err != nil {
+				// The entries are written but the tree cannot take them: nothing of the batch may
+				// commit, or the log and its tree would disagree.
+				_, _ = s.wq.db.exec(ctx, "ROLLBACK")
+				errs = errs[:0]
+				for range batch {
+					errs = append(errs, fmt.Errorf("audit tree: %w", err))
+				}
+				return errs
+			}
 			hooks[i] = tx.hooks
 		}
+		errs = append(errs, err)
 	}
-	if _, err := s.wq.db.exec(ctx, "COMMIT"); err != nil {
+	err := tx.log.persist(ctx, s.wq)
+	if err == nil {
+		_, err = s.wq.db.exec(ctx, "COMMIT")
+	}
+	if err != nil {
 		_, _ = s.wq.db.exec(ctx, "ROLLBACK")
 		for i := range errs {
 			if errs[i] == nil {
@@ -247,6 +274,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		return errs
 	}
+	s.alog = tx.log.committed()
 	for _, hs := range hooks {
 		for _, h := range hs {
 			h()
@@ -286,7 +314,9 @@ func (s *Store) runOne(r *writeReq, tx *txn) (err error, broken bool) {
 // txn is the wardline.Tx handed to Update functions.
 type txn struct {
 	queries
-	hooks []func()
+	hooks   []func()
+	log     *auditBatch // the audit log as this batch grows it
+	pending [][]byte    // leaf hashes of the current savepoint's audit entries
 }
 
 // AfterCommit queues fn to run after the batch commits; it is dropped if this call's savepoint
@@ -294,6 +324,12 @@ type txn struct {
 func (t *txn) AfterCommit(fn func()) { t.hooks = append(t.hooks, fn) }
 
 var _ wardline.Tx = (*txn)(nil)
+
+// migrationSteps are Go functions that finish a migration in its transaction, for what SQL
+// alone cannot do.
+var migrationSteps = map[string]func(context.Context, *sql.Tx) error{
+	"migration/0002_audit.sql": backfillAuditLeaves,
+}
 
 // migrate applies the embedded migrations not yet recorded, each in its own transaction.
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -323,6 +359,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if step := migrationSteps[name]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixMicro()); err != nil {
 			tx.Rollback()

@@ -30,9 +30,12 @@ func Run(t *testing.T, open func(t *testing.T) wardline.Store) {
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
 	t.Run("Receipts", func(t *testing.T) { testReceipts(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("AuditLog", func(t *testing.T) { testAuditLog(t, open) })
 	t.Run("Keys", func(t *testing.T) { testKeys(t, open) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	// Clinical workflow.
+	t.Run("Clinical", func(t *testing.T) { testClinical(t, open) })
 }
 
 // opener is the type of Run's open argument.

@@ -25,6 +25,11 @@ type Config struct {
 	Demo      bool
 
 	LogLevel string
+
+	// The audit log's witnesses: a file that receives every signed checkpoint (default
+	// DATA_DIR/audit-checkpoints.log; "off" for none) and, with AuditSyslog, the system log.
+	AuditWitnessFile string
+	AuditSyslog      bool
 }
 
 // envName is the environment variable that backs a flag.
@@ -57,8 +62,26 @@ func (c *Config) storageFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.LogLevel, "log-level", "info", "debug, info, warn or error")
 }
 
+// auditFlags are shared by serve and audit verify.
+func (c *Config) auditFlags(fs *flag.FlagSet) {
+	stringFlag(fs, &c.AuditWitnessFile, "audit-witness-file", "", `file that keeps a copy of every signed audit checkpoint (default DATA_DIR/audit-checkpoints.log; "off" for none); put it where the database's administrators cannot rewrite it`)
+}
+
+// witnessPath is the audit witness file, or "" when it is off.
+func (c *Config) witnessPath() string {
+	switch c.AuditWitnessFile {
+	case "off":
+		return ""
+	case "":
+		return filepath.Join(c.DataDir, "audit-checkpoints.log")
+	}
+	return c.AuditWitnessFile
+}
+
 func (c *Config) serveFlags(fs *flag.FlagSet) {
 	c.storageFlags(fs)
+	c.auditFlags(fs)
+	boolFlag(fs, &c.AuditSyslog, "audit-syslog", "also send every signed audit checkpoint to the system log")
 	stringFlag(fs, &c.Addr, "addr", "localhost:8443", "address to listen on")
 	stringFlag(fs, &c.PublicURL, "public-url", "", "the URL people open, e.g. https://wardline.example.nhs.uk; passkeys are bound to its host (default: made from --addr, with localhost for a loopback or unspecified address)")
 	stringFlag(fs, &c.TLSCert, "tls-cert", "", "TLS certificate (PEM); without it a self-signed one is made")

@@ -62,6 +62,11 @@ func loadKeyring(ctx context.Context, cfg *Config, store wardline.Store, log *sl
 	if err := checkMasterKey(ctx, store, keys); err != nil {
 		return nil, nil, err
 	}
+	// The audit log's signing key too, when there is one: a wrong key fails now, not at the
+	// first checkpoint.
+	if _, err := keys.CheckpointPublicKey(ctx, false); err != nil && !errors.Is(err, keyring.ErrNoKey) {
+		return nil, nil, fmt.Errorf("the master key does not open the audit signing key (wrong --master-key-file?): %w", err)
+	}
 	return master, keys, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"wardline"
 )
@@ -78,6 +79,13 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, id := range orgs {
 		if err := d.keys.RotateOrgKey(ctx, id); err != nil {
 			return fmt.Errorf("rotate key of organisation %s: %w", id, err)
+		}
+		// Key rotation is an administrative act on the organisation's data: in its audit log.
+		ev := &wardline.AuditEvent{ID: wardline.NewID(), At: time.Now().UTC().Truncate(time.Microsecond), OrgID: id,
+			Action: wardline.ActionOrgKeyRotated, TargetType: "org", TargetID: id, Outcome: wardline.OutcomeSuccess,
+			Detail: map[string]any{"by": "wardline keys rotate"}}
+		if err := d.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
+			return fmt.Errorf("audit the rotation of organisation %s's key: %w", id, err)
 		}
 		fmt.Fprintf(stdout, "rotated the key of organisation %s\n", id)
 	}

@@ -23,6 +23,7 @@ Usage:
   wardline admin create-org --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline keys rotate [--master] --data-dir DIR
   wardline keys retire --data-dir DIR [--master-term N]
+  wardline audit verify --data-dir DIR [--audit-witness-file F]
   wardline version
 
 Run "wardline COMMAND -h" for the flags of a command.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "wardline", wardline.Version)
 		return nil

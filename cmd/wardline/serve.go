@@ -106,9 +106,25 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store, m.Keys = d.store, d.keys
+	if c, ok := m.Store.(interface{ CheckAuditLog(context.Context) error }); ok {
+		if err := c.CheckAuditLog(ctx); err != nil {
+			return err
+		}
+	}
 	if m.Bus, err = openBus(ctx, &m.Config); err != nil {
 		return err
 	}
+	if w := m.Config.witnessPath(); w != "" {
+		m.AppConfig.Witnesses = append(m.AppConfig.Witnesses, &app.FileWitness{Path: w})
+	}
+	if m.Config.AuditSyslog {
+		sw, err := newSyslogWitness()
+		if err != nil {
+			return fmt.Errorf("--audit-syslog: %w", err)
+		}
+		m.AppConfig.Witnesses = append(m.AppConfig.Witnesses, sw)
+	}
+
 	// Listen before the services start: passkeys are bound to the origin, whose port may be 0
 	// until now.
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -123,6 +139,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	m.App = app.New(m.Store, m.Bus, m.Keys, m.Clock, m.Log, m.AppConfig)
+	// The alerts rebuild their counts from the last hour of the log; the checkpointer signs the
+	// log every minute while it grows, and once more in Close.
+	if err := m.App.Start(ctx); err != nil {
+		return fmt.Errorf("start the audit log's alerts: %w", err)
+	}
 
 	if m.Config.Demo {
 		if err := m.seedDemo(ctx); err != nil {
