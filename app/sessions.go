@@ -126,11 +126,7 @@ func (s *AuthService) SessionState(ctx context.Context, sessionID string) (live,
 
 // UserSessions lists the live sessions of a user of the admin's organisation.
 func (s *UserService) UserSessions(ctx context.Context, userID string) ([]*wardline.Session, error) {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.orgUser(ctx, s.store, a, userID)
+	a, u, err := s.sessionsOwner(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +135,27 @@ func (s *UserService) UserSessions(ctx context.Context, userID string) ([]*wardl
 		return nil, err
 	}
 	return s.liveSessions(ctx, u.ID, a.Session.ID)
+}
+
+// CheckUserSessions answers as UserSessions would for who may look (403, 404), without
+// listing or auditing anything: for a request refused for its bad input, whose answer must not
+// say more than the caller may know, and which must change nothing.
+func (s *UserService) CheckUserSessions(ctx context.Context, userID string) error {
+	_, _, err := s.sessionsOwner(ctx, userID)
+	return err
+}
+
+// sessionsOwner finds the user of the admin's organisation whose sessions the caller asks about.
+func (s *UserService) sessionsOwner(ctx context.Context, userID string) (*wardline.Actor, *wardline.User, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.orgUser(ctx, s.store, a, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, u, nil
 }
 
 // EndUserSession ends one session of a user of the admin's organisation.

@@ -83,8 +83,8 @@ func (s *AuthService) ConfirmTOTP(ctx context.Context, code string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	if normalizeCode(code) == "" {
-		return nil, errInvalid("code is required")
+	if err := checkTOTPFormat(code); err != nil {
+		return nil, err
 	}
 	org, err := s.store.Org(ctx, a.User.OrgID)
 	if err != nil {
