@@ -25,8 +25,8 @@ const (
 // methods lists the user's second factors in the order a client should offer them.
 func (s *AuthService) methods(ctx context.Context, userID string) ([]string, error) {
 	var out []string
-	m, err := s.store.UserMFA(ctx, userID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, userID)
+	if err != nil {
 		return nil, err
 	}
 	if m.HasTOTP() {
@@ -211,8 +211,8 @@ func (s *AuthService) VerifyTOTP(ctx context.Context, token, code string) (*ward
 	if err := checkTOTPFormat(code); err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, st.user.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, st.user.ID)
+	if err != nil {
 		return nil, err
 	}
 	if !m.HasTOTP() {
@@ -245,8 +245,8 @@ func (s *AuthService) UseRecoveryCode(ctx context.Context, token, code string) (
 	if err := checkRecoveryCodeFormat(code); err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, st.user.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, st.user.ID)
+	if err != nil {
 		return nil, err
 	}
 	const wrong = "the recovery code is not right (or was used already)"
@@ -285,6 +285,16 @@ func (s *AuthService) UseRecoveryCode(ctx context.Context, token, code string) (
 		return nil, s.wrongFactor(ctx, st, wardline.MethodRecoveryCode, wrong)
 	}
 	return res, err
+}
+
+// userMFA reads a user's second factors and PIN: nil, and no error, when none was ever set
+// (HasTOTP and HasPIN answer false for nil).
+func (d *deps) userMFA(ctx context.Context, userID string) (*wardline.UserMFA, error) {
+	m, err := d.store.UserMFA(ctx, userID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return m, err
 }
 
 // Sealing of a user's authentication secrets, under the user's own keyring scope.
