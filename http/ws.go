@@ -207,6 +207,7 @@ func (c *wsConn) readLoop() {
 		case "lock":
 			c.setLocked(true) // at once, before the store and the other nodes hear of it
 			if err := c.hub.s.app.Auth.Lock(c.ctx); err != nil {
+				c.setLocked(false) // the session did not lock (no PIN or passkey): nor does the stream
 				c.sendError(err)
 			}
 		case "resume":

@@ -62,3 +62,24 @@ func TestDeadSessionCookieIsCleared(t *testing.T) {
 		t.Fatalf("got %d, Set-Cookie %q", res.StatusCode, res.Header.Get("Set-Cookie"))
 	}
 }
+
+// TestFailedLockFrameLeavesTheStreamWorking: a lock the server refuses (no PIN or passkey to
+// unlock with) must not leave the stream withholding messages.
+func TestFailedLockFrameLeavesTheStreamWorking(t *testing.T) {
+	ts := MustRunServer(t)
+	a, b := ts.NewUser("member"), ts.NewUser("member")
+	conv := a.StartConversation("direct", "", b)
+	s := b.Connect()
+	s.Resume(nil)
+	s.NextOf("resume.done")
+	if err := s.conn.Write(s.ctx, websocket.MessageText, []byte(`{"type":"lock"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.NextOf("error"); ev["code"] != "conflict" {
+		t.Fatalf("lock without a PIN: %v", ev)
+	}
+	sent := a.Send(conv.ID, "still reaches you")
+	if got := s.Messages(1)[0]; got["id"] != sent.ID {
+		t.Fatalf("got %v", got)
+	}
+}

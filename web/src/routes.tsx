@@ -3,11 +3,13 @@
 import type { ComponentType } from 'react';
 import type { OrgRole } from './api/types';
 import { type Params, matchPath } from './router';
+import { PolicyScreen } from './screens/admin/PolicyScreen';
 import { StaffScreen } from './screens/admin/StaffScreen';
 import { ConversationScreen } from './screens/conversation/ConversationScreen';
 import { ConversationListScreen } from './screens/conversations/ConversationListScreen';
 import { NewConversationScreen } from './screens/conversations/NewConversationScreen';
 import { MeScreen } from './screens/me/MeScreen';
+import { SecurityScreen } from './screens/security/SecurityScreen';
 
 export interface RouteDef {
   path: string;
@@ -23,12 +25,13 @@ export const routes: readonly RouteDef[] = [
   { path: '/conversations/new', screen: NewConversationScreen },
   { path: '/conversations/:id', screen: ConversationScreen },
   { path: '/me', screen: MeScreen, nav: 'My account' },
+  { path: '/me/security', screen: SecurityScreen },
   { path: '/admin/staff', screen: StaffScreen, nav: 'Staff', roles: ['admin'] },
+  { path: '/admin/policy', screen: PolicyScreen, roles: ['admin'] },
   // Coming with their features (API.md "Clinical workflow" and later issues):
   //   /patients/:id        patient timeline            screens/patient/
   //   /roles               who is on call, message a role  screens/roles/
-  //   /me/security         sessions, devices, passkeys, PIN  screens/security/
-  //   /admin/roles, /admin/policies                    screens/admin/
+  //   /admin/roles                                     screens/admin/
   //   /ig                  audit search, investigations (auditors)  screens/ig/
 ];
 
