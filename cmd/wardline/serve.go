@@ -38,6 +38,9 @@ type Main struct {
 	WS whttp.WSOptions
 	// Clock is the services' clock.
 	Clock wardline.Clock
+	// ACMEHTTPClient, when set, is what the ACME client talks to the CA with (tests trust their
+	// own CA's certificate with it).
+	ACMEHTTPClient *http.Client
 
 	Log    *slog.Logger
 	Store  wardline.Store
@@ -52,6 +55,9 @@ type Main struct {
 	listener   net.Listener
 	stopTLS    func()
 	served     chan struct{}
+	// acmeHTTP answers HTTP-01 challenges on --acme-http-addr.
+	acmeHTTP     *http.Server
+	acmeHTTPAddr net.Addr
 	// URL is where the server listens, once Run has returned.
 	URL string
 }
@@ -182,7 +188,12 @@ func (m *Main) Run(ctx context.Context) error {
 		webFS = nil
 	}
 	var tlsConfig *tls.Config
-	if !m.Config.HTTP {
+	switch {
+	case m.Config.ACMEDomain != "":
+		if tlsConfig, m.stopTLS, err = m.acmeTLS(); err != nil {
+			return err
+		}
+	case !m.Config.HTTP:
 		cert, err := m.certificate(host)
 		if err != nil {
 			return err
@@ -256,6 +267,9 @@ func (m *Main) Close() error {
 		<-m.served
 	} else if m.listener != nil {
 		m.listener.Close() // Run failed after listening
+	}
+	if m.acmeHTTP != nil {
+		errs = append(errs, m.acmeHTTP.Close())
 	}
 	if m.Server != nil {
 		m.Server.Close()

@@ -3,35 +3,18 @@ package main
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"wardline/mock"
 
 	"github.com/coder/websocket"
 )
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestHeartbeatDoesNotKeepASessionAlive: a client's ping frames answer pong but do not count as
 // use, so an unattended app cannot hold its session open past the idle limit.
 func TestHeartbeatDoesNotKeepASessionAlive(t *testing.T) {
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := mock.NewClock(time.Now().UTC())
 	ts := MustRunServer(t, func(m *Main) { m.Clock = clock })
 	u := ts.NewUser("member")
 	s := u.Connect()
