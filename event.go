@@ -3,6 +3,7 @@ package wardline
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Event types on the event stream (API.md "Event stream").
@@ -43,6 +44,10 @@ type Event struct {
 	// Silent are the recipients (off duty) whose copy says "silent": true, so that their clients
 	// show it without alerting.
 	Silent []string `json:"silent,omitempty"`
+
+	// PublishedAt is when the event was published (set by buses that cross nodes), for the
+	// fan-out latency metric; zero means "just now".
+	PublishedAt time.Time `json:"-"`
 
 	// wire caches the JSON sent to clients, so that a message is encoded once however many
 	// members receive it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +13,9 @@ import (
 	"wardline/app"
 	"wardline/inmem"
 	"wardline/keyring"
+	"wardline/mock"
 	"wardline/sqlite"
 )
-
-// Clock is a clock tests move by hand.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // Env is a set of real services on a temporary SQLite database, with a hand-moved clock.
 type Env struct {
@@ -42,7 +23,7 @@ type Env struct {
 	Store *sqlite.Store
 	Keys  wardline.Keyring
 	Bus   *inmem.Bus
-	Clock *Clock
+	Clock *mock.Clock
 	Org   *wardline.Org
 	Admin *wardline.User
 }
@@ -73,7 +54,7 @@ func MustOpenEnv(tb testing.TB) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	clock := &Clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	clock := mock.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	keys := keyring.New(master, store, clock)
 	bus := inmem.NewBus()
 	cfg := app.DefaultConfig

@@ -6,29 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"wardline"
 	"wardline/inmem"
 	"wardline/keyring"
+	"wardline/mock"
 	"wardline/sqlite"
 )
-
-// auditClock is moved by tests, never slept on.
-type auditClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *auditClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *auditClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-func (c *auditClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 var london, _ = time.LoadLocation("Europe/London")
 
@@ -40,7 +26,7 @@ type auditFixture struct {
 	store  wardline.Store
 	keys   *keyring.Keyring
 	bus    *inmem.Bus
-	clock  *auditClock
+	clock  *mock.Clock
 	app    *App
 	org    *wardline.Org
 	admin  context.Context
@@ -60,7 +46,7 @@ func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &auditClock{now: workday}
+	clock := mock.NewClock(workday)
 	f := &auditFixture{t: t, store: s, clock: clock, bus: inmem.NewBus(), events: make(chan *wardline.Event, 1000), seen: map[string]bool{}}
 	f.keys = keyring.New(master, s, clock)
 	var st wardline.Store = s

@@ -41,13 +41,13 @@ func TestEscalationEachStepOnTime(t *testing.T) {
 	}
 	f.takeEvents("")
 
-	f.clock.Advance(5*time.Minute - time.Second)
+	f.clock.Add(5*time.Minute - time.Second)
 	if n := f.tick(); n != 0 {
 		t.Fatalf("a step fired %d early", n)
 	}
 
 	// Step 1 at 5 minutes: Rita again, and the registrar joins.
-	f.clock.Advance(time.Second)
+	f.clock.Add(time.Second)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 1: %d fired", n)
 	}
@@ -66,7 +66,7 @@ func TestEscalationEachStepOnTime(t *testing.T) {
 	}
 
 	// Step 2 at 10 minutes: the consultant joins.
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 2: %d fired", n)
 	}
@@ -76,7 +76,7 @@ func TestEscalationEachStepOnTime(t *testing.T) {
 	}
 
 	// Step 3 at 15 minutes is the policy's last: exhausted.
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 3: %d fired", n)
 	}
@@ -84,7 +84,7 @@ func TestEscalationEachStepOnTime(t *testing.T) {
 	if esc.State != wardline.EscalationExhausted || esc.Step != 3 || esc.NextAt != nil {
 		t.Fatalf("after step 3: %+v", esc)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if n := f.tick(); n != 0 {
 		t.Fatalf("%d steps after the last", n)
 	}
@@ -112,12 +112,12 @@ func TestEscalationStopsWhenAcknowledged(t *testing.T) {
 	if err := f.app.Messages.Acknowledge(as(f.sam), f.conv.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(2 * time.Minute)
+	f.clock.Add(2 * time.Minute)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 1: %d fired", n)
 	}
 	// The registrar, brought in by step 1, acknowledges: it stops.
-	f.clock.Advance(time.Minute)
+	f.clock.Add(time.Minute)
 	f.takeEvents("")
 	if err := f.app.Messages.Acknowledge(as(f.reg), f.conv.ID, m.ID); err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestEscalationStopsWhenAcknowledged(t *testing.T) {
 	if evs := f.takeEvents(wardline.EventEscalation); len(evs) != 1 || evs[0].Escalation.State != wardline.EscalationAcknowledged {
 		t.Fatalf("acknowledgement event: %+v", evs)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if n := f.tick(); n != 0 {
 		t.Fatalf("%d steps after the acknowledgement", n)
 	}
@@ -151,17 +151,17 @@ func TestEscalationStopsWhenAcknowledged(t *testing.T) {
 func TestEscalationResumesAfterRestart(t *testing.T) {
 	f := newEscalationFixture(t)
 	m := f.send(f.sam, f.conv.ID, wardline.PriorityUrgent, "Bed 4 NEWS2 7").Message
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 1: %d", n)
 	}
-	f.clock.Advance(2 * time.Minute)
+	f.clock.Add(2 * time.Minute)
 	f.restart()
-	f.clock.Advance(2 * time.Minute) // 9 minutes: not yet
+	f.clock.Add(2 * time.Minute) // 9 minutes: not yet
 	if n := f.tick(); n != 0 {
 		t.Fatalf("%d fired early after the restart", n)
 	}
-	f.clock.Advance(time.Minute) // 10 minutes: step 2, on time
+	f.clock.Add(time.Minute) // 10 minutes: step 2, on time
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 2 after the restart: %d", n)
 	}
@@ -172,7 +172,7 @@ func TestEscalationResumesAfterRestart(t *testing.T) {
 	// Down for longer than several steps: the next step comes at once, then one interval later,
 	// not in a burst.
 	f.restart()
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("after a long outage: %d", n)
 	}
@@ -195,7 +195,7 @@ func TestEscalationStepFiresOnceAcrossNodes(t *testing.T) {
 	}
 
 	for step := 1; step <= 3; step++ {
-		f.clock.Advance(5 * time.Minute)
+		f.clock.Add(5 * time.Minute)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		fired := 0
@@ -232,7 +232,7 @@ func TestEscalationOfARoleMessageFollowsTheRoleChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	if n := f.tick(); n != 1 {
 		t.Fatalf("step 1: %d", n)
 	}
@@ -255,7 +255,7 @@ func TestEscalationStopsForADeletedMessage(t *testing.T) {
 	if err := f.app.Messages.Delete(as(f.sam), f.conv.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	f.tick()
 	esc := f.escalation(f.sam, f.conv.ID, m.ID)
 	if esc.State != wardline.EscalationExhausted || esc.NextAt != nil || len(esc.Notified) != 1 {

@@ -16,26 +16,9 @@ import (
 	"wardline/app"
 	"wardline/inmem"
 	"wardline/keyring"
+	"wardline/mock"
 	"wardline/sqlite"
 )
-
-// fakeClock is a clock tests move by hand: nothing in these tests sleeps.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // T0 is a Monday morning, inside any sensible working hours.
 var T0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -46,7 +29,7 @@ var T0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 type env struct {
 	t     *testing.T
 	dir   string
-	clock *fakeClock
+	clock *mock.Clock
 	store *sqlite.Store
 	keys  *keyring.Keyring
 	bus   *inmem.Bus
@@ -60,7 +43,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &fakeClock{t: T0}}
+	e := &env{t: t, dir: t.TempDir(), clock: mock.NewClock(T0)}
 	if _, err := keyring.CreateMasterKeyFile(filepath.Join(e.dir, "master.key")); err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ const (
 // methods lists the user's second factors in the order a client should offer them.
 func (s *AuthService) methods(ctx context.Context, userID string) ([]string, error) {
 	var out []string
-	m, err := s.store.UserMFA(ctx, userID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, userID)
+	if err != nil {
 		return nil, err
 	}
 	if m.HasTOTP() {
@@ -201,16 +201,18 @@ func (s *AuthService) finishMFAStep(ctx context.Context, st *mfaStep, method str
 }
 
 // VerifyTOTP completes a sign-in with a code from the user's authenticator app.
+// The token comes first (401 before 400); a code that cannot be one is bad input, refused
+// without counting as a wrong answer.
 func (s *AuthService) VerifyTOTP(ctx context.Context, token, code string) (*wardline.LoginResult, error) {
-	if code == "" {
-		return nil, errInvalid("code is required")
-	}
 	st, err := s.startMFAStep(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, st.user.ID)
-	if err != nil && !isNotFound(err) {
+	if err := checkTOTPFormat(code); err != nil {
+		return nil, err
+	}
+	m, err := s.userMFA(ctx, st.user.ID)
+	if err != nil {
 		return nil, err
 	}
 	if !m.HasTOTP() {
@@ -234,16 +236,17 @@ func (s *AuthService) VerifyTOTP(ctx context.Context, token, code string) (*ward
 }
 
 // UseRecoveryCode completes a sign-in with one of the user's recovery codes, which is spent.
+// As VerifyTOTP, a code that cannot be a recovery code is refused without counting.
 func (s *AuthService) UseRecoveryCode(ctx context.Context, token, code string) (*wardline.LoginResult, error) {
-	if code == "" {
-		return nil, errInvalid("code is required")
-	}
 	st, err := s.startMFAStep(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, st.user.ID)
-	if err != nil && !isNotFound(err) {
+	if err := checkRecoveryCodeFormat(code); err != nil {
+		return nil, err
+	}
+	m, err := s.userMFA(ctx, st.user.ID)
+	if err != nil {
 		return nil, err
 	}
 	const wrong = "the recovery code is not right (or was used already)"
@@ -282,6 +285,16 @@ func (s *AuthService) UseRecoveryCode(ctx context.Context, token, code string) (
 		return nil, s.wrongFactor(ctx, st, wardline.MethodRecoveryCode, wrong)
 	}
 	return res, err
+}
+
+// userMFA reads a user's second factors and PIN: nil, and no error, when none was ever set
+// (HasTOTP and HasPIN answer false for nil).
+func (d *deps) userMFA(ctx context.Context, userID string) (*wardline.UserMFA, error) {
+	m, err := d.store.UserMFA(ctx, userID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return m, err
 }
 
 // Sealing of a user's authentication secrets, under the user's own keyring scope.
@@ -327,6 +340,19 @@ func newRecoveryCodes() []string {
 		out[i] = pw[:4] + "-" + pw[4:8] + "-" + pw[8:12]
 	}
 	return out
+}
+
+// checkRecoveryCodeFormat refuses what cannot be a recovery code: 12 characters of their
+// alphabet once spaces and dashes are dropped, in either case.
+func checkRecoveryCodeFormat(code string) error {
+	c := strings.ToLower(normalizeCode(code))
+	if c == "" {
+		return errInvalid("code is required")
+	}
+	if len(c) != 12 || strings.Trim(c, initialPasswordAlphabet) != "" {
+		return errInvalid("a recovery code is 12 letters and digits, as shown when the authenticator app was set up")
+	}
+	return nil
 }
 
 // recoveryHash binds a code to its user, so that equal codes of two users hash apart.

@@ -16,21 +16,9 @@ import (
 	"wardline"
 	"wardline/inmem"
 	"wardline/keyring"
+	"wardline/mock"
 	"wardline/sqlite"
 )
-
-// fakeClock is moved by tests instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testEnv is the services on a real SQLite store and keyring, with a fake clock and a record of
 // the events published.
@@ -38,7 +26,7 @@ type testEnv struct {
 	t      *testing.T
 	app    *App
 	store  wardline.Store
-	clock  *fakeClock
+	clock  *mock.Clock
 	mu     sync.Mutex
 	events []*wardline.Event
 	org    *wardline.Org
@@ -69,7 +57,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
+	clock := mock.NewClock(time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC))
 	bus := inmem.NewBus()
 	cfg := DefaultConfig
 	cfg.PasswordParams = PasswordParams{Memory: 64, Time: 1, Threads: 1}

@@ -145,7 +145,7 @@ func TestOffDutyByWorkingHours(t *testing.T) {
 		t.Fatalf("warnings inside working hours: %+v", res.Warnings)
 	}
 	f.takeEvents("")
-	f.clock.Advance(10 * time.Hour) // 19:00: Olu set on_duty with no end, Ona has no status of her own
+	f.clock.Add(10 * time.Hour) // 19:00: Olu set on_duty with no end, Ona has no status of her own
 	res := f.send(f.sam, f.conv.ID, wardline.PriorityRoutine, "19:00")
 	if ev := f.created(); !ev.SilentFor(f.ona.ID) || ev.SilentFor(f.olu.ID) {
 		t.Fatalf("silent for %v", ev.Silent)
@@ -168,7 +168,7 @@ func TestDutyStatusEnds(t *testing.T) {
 	if me, _ := f.app.Users.Me(as(f.olu)); me.DutyStatus != wardline.DutyLeave || !me.DutyUntil.Equal(until) {
 		t.Fatalf("on leave: %+v", me)
 	}
-	f.clock.Advance(time.Hour)
+	f.clock.Add(time.Hour)
 	if res := f.send(f.sam, f.conv.ID, wardline.PriorityRoutine, "back?"); len(res.Warnings) != 0 {
 		t.Fatalf("warnings once the leave ended: %+v", res.Warnings)
 	}

@@ -99,13 +99,7 @@ func (s *PasskeyService) FinishPasswordless(ctx context.Context, challengeID str
 	if !wardline.ValidID(challengeID) {
 		return nil, expired
 	}
-	if len(credential) == 0 || string(credential) == "null" {
-		return nil, errInvalid("credential is required")
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
-	if err != nil {
-		return nil, errInvalid("credential is not a WebAuthn assertion")
-	}
+	// The sign-in in progress first (401), then the input (400), as the MFA step does.
 	c, err := s.store.AuthChallenge(ctx, challengeID)
 	if isNotFound(err) {
 		return nil, expired
@@ -114,6 +108,13 @@ func (s *PasskeyService) FinishPasswordless(ctx context.Context, challengeID str
 	}
 	if c.Kind != wardline.ChallengePasskeyLogin || !s.now().Before(c.ExpiresAt) {
 		return nil, expired
+	}
+	if len(credential) == 0 || string(credential) == "null" {
+		return nil, errInvalid("credential is required")
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
+	if err != nil {
+		return nil, errInvalid("credential is not a WebAuthn assertion")
 	}
 	var sd webauthn.SessionData
 	if err := json.Unmarshal(c.Data, &sd); err != nil {

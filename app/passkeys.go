@@ -321,8 +321,8 @@ func (s *PasskeyService) Remove(ctx context.Context, id string) error {
 	if found == nil {
 		return wardline.Errorf(wardline.ENOTFOUND, "passkey not found")
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return err
 	}
 	if err := s.keepsSecondFactor(ctx, a.User, len(keys)-1, m.HasTOTP()); err != nil {

@@ -115,7 +115,7 @@ func TestPatientVisibility(t *testing.T) {
 	if msgs, _, err := e.app.Patients.Timeline(as(stranger), p.ID, "", 50); err != nil || len(msgs) != 0 {
 		t.Fatalf("stranger's timeline: %d messages, %v", len(msgs), err)
 	}
-	e.clock.Advance(24*time.Hour + time.Second)
+	e.clock.Add(24*time.Hour + time.Second)
 	_, err = e.app.Patients.Patient(as(stranger), p.ID)
 	mustCode(t, err, wardline.ENOTFOUND)
 	// The registering nurse's own grant has lapsed too, but she is a member of Ada's conversation.
@@ -139,7 +139,7 @@ func TestPatientTimelineNewestFirstAndPaged(t *testing.T) {
 	b := e.conversation(doctor, wardline.NewConversation{Kind: wardline.KindDirect, PatientID: &p.ID}, nurse)
 	var want []string
 	for i, c := range []*wardline.Conversation{a, b, a, b, a} {
-		e.clock.Advance(time.Minute)
+		e.clock.Add(time.Minute)
 		m := e.send(nurse, c.ID, wardline.PriorityUrgent, "update "+string(rune('1'+i))).Message
 		want = append([]string{m.ID}, want...)
 	}

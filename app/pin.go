@@ -51,8 +51,8 @@ func (s *AuthService) RemovePIN(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return err
 	}
 	if !m.HasPIN() {
@@ -73,8 +73,8 @@ func (s *AuthService) Lock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return err
 	}
 	if !m.HasPIN() {
@@ -139,8 +139,8 @@ func (s *AuthService) Unlock(ctx context.Context, pin string, credential json.Ra
 		if !validPIN(pin) {
 			return errInvalid("pin must be 4 to 8 digits")
 		}
-		m, err := s.store.UserMFA(ctx, a.User.ID)
-		if err != nil && !isNotFound(err) {
+		m, err := s.userMFA(ctx, a.User.ID)
+		if err != nil {
 			return err
 		}
 		if !m.HasPIN() {

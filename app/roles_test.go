@@ -168,7 +168,7 @@ func TestRotaAssignsTheRoleForItsPeriod(t *testing.T) {
 		t.Fatalf("reached before the rota started: %v", first.Reached)
 	}
 
-	e.clock.Advance(11 * time.Hour) // 20:00: the rota starts
+	e.clock.Add(11 * time.Hour) // 20:00: the rota starts
 	if n := e.tick(); n != 1 {
 		t.Fatalf("rota start: %d", n)
 	}
@@ -183,7 +183,7 @@ func TestRotaAssignsTheRoleForItsPeriod(t *testing.T) {
 		t.Fatalf("during the rota: %v", res.Reached)
 	}
 
-	e.clock.Advance(12 * time.Hour) // 08:00: it ends
+	e.clock.Add(12 * time.Hour) // 08:00: it ends
 	if n := e.tick(); n != 1 {
 		t.Fatalf("rota end: %d", n)
 	}
@@ -220,7 +220,7 @@ func TestOffboardingEndsRoleHoldings(t *testing.T) {
 	if res := sendToRole(t, e, sam, registrar, "hello?"); len(res.Reached) != 0 {
 		t.Fatalf("an offboarded holder was reached: %v", res.Reached)
 	}
-	e.clock.Advance(25 * time.Hour)
+	e.clock.Add(25 * time.Hour)
 	e.tick()
 	if res := sendToRole(t, e, sam, registrar, "hello?"); len(res.Reached) != 0 {
 		t.Fatalf("an offboarded user's rota entry still applies: %v", res.Reached)

@@ -126,11 +126,7 @@ func (s *AuthService) SessionState(ctx context.Context, sessionID string) (live,
 
 // UserSessions lists the live sessions of a user of the admin's organisation.
 func (s *UserService) UserSessions(ctx context.Context, userID string) ([]*wardline.Session, error) {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.orgUser(ctx, s.store, a, userID)
+	a, u, err := s.adminTarget(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -141,13 +137,17 @@ func (s *UserService) UserSessions(ctx context.Context, userID string) ([]*wardl
 	return s.liveSessions(ctx, u.ID, a.Session.ID)
 }
 
+// CheckUserSessions answers as UserSessions would for who may look (403, 404), without
+// listing or auditing anything: for a request refused for its bad input, whose answer must not
+// say more than the caller may know, and which must change nothing.
+func (s *UserService) CheckUserSessions(ctx context.Context, userID string) error {
+	_, _, err := s.adminTarget(ctx, userID)
+	return err
+}
+
 // EndUserSession ends one session of a user of the admin's organisation.
 func (s *UserService) EndUserSession(ctx context.Context, userID, sessionID string) error {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := s.orgUser(ctx, s.store, a, userID)
+	_, u, err := s.adminTarget(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -156,11 +156,7 @@ func (s *UserService) EndUserSession(ctx context.Context, userID, sessionID stri
 
 // EndAllUserSessions signs a user of the admin's organisation out everywhere.
 func (s *UserService) EndAllUserSessions(ctx context.Context, userID string) error {
-	a, err := requireAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := s.orgUser(ctx, s.store, a, userID)
+	_, u, err := s.adminTarget(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -171,11 +167,8 @@ func (s *UserService) EndAllUserSessions(ctx context.Context, userID string) err
 // ResetPassword gives a user of the admin's organisation a new initial password, which they
 // must change at their next sign-in; every session of theirs ends. Second factors stay.
 func (s *UserService) ResetPassword(ctx context.Context, userID string) (string, error) {
-	a, err := requireAdmin(ctx)
+	a, _, err := s.adminTarget(ctx, userID)
 	if err != nil {
-		return "", err
-	}
-	if _, err := s.orgUser(ctx, s.store, a, userID); err != nil {
 		return "", err
 	}
 	password := newInitialPassword()
@@ -324,8 +317,8 @@ func (s *AuthService) Security(ctx context.Context) (*Security, error) {
 		return nil, err
 	}
 	p := org.Policy.Normalize()
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return nil, err
 	}
 	keys, err := s.store.Passkeys(ctx, a.User.ID)

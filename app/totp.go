@@ -83,6 +83,19 @@ func checkTOTP(secret []byte, code string, now time.Time, lastStep int64) int64 
 	return found
 }
 
+// checkTOTPFormat refuses what cannot be a code (6 ASCII digits, spaces and dashes aside): bad
+// input, answered 400 and not counted as a wrong answer.
+func checkTOTPFormat(code string) error {
+	c := normalizeCode(code)
+	if c == "" {
+		return errInvalid("code is required")
+	}
+	if len(c) != totpDigits || strings.Trim(c, "0123456789") != "" {
+		return errInvalid("code must be the 6 digits your authenticator app shows")
+	}
+	return nil
+}
+
 // normalizeCode drops the spaces and dashes people type into codes.
 func normalizeCode(s string) string {
 	return strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(strings.TrimSpace(s))

@@ -83,8 +83,8 @@ func (s *AuthService) ConfirmTOTP(ctx context.Context, code string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	if normalizeCode(code) == "" {
-		return nil, errInvalid("code is required")
+	if err := checkTOTPFormat(code); err != nil {
+		return nil, err
 	}
 	org, err := s.store.Org(ctx, a.User.OrgID)
 	if err != nil {
@@ -93,8 +93,8 @@ func (s *AuthService) ConfirmTOTP(ctx context.Context, code string) ([]string, e
 	if err := s.checkLockout(ctx, a.User.Email, org.Policy.Normalize()); err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return nil, err
 	}
 	if m == nil || len(m.TOTPPendingSealed) == 0 {
@@ -163,8 +163,8 @@ func (s *AuthService) RemoveTOTP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return err
 	}
 	if !m.HasTOTP() {
@@ -205,8 +205,8 @@ func (s *AuthService) NewRecoveryCodes(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store.UserMFA(ctx, a.User.ID)
-	if err != nil && !isNotFound(err) {
+	m, err := s.userMFA(ctx, a.User.ID)
+	if err != nil {
 		return nil, err
 	}
 	if !m.HasTOTP() {

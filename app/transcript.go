@@ -50,17 +50,17 @@ type TranscriptPerson struct {
 
 // TranscriptMessage is one message with its history and receipts.
 type TranscriptMessage struct {
-	ID          string              `json:"id"`
-	Seq         int64               `json:"seq"`
-	SenderID    string              `json:"sender_id"`
-	ClientID    string              `json:"client_id"`
-	Priority    string              `json:"priority"`
-	RequiresAck bool                `json:"requires_ack"`
-	CreatedAt   time.Time           `json:"created_at"`
-	EditedAt    *time.Time          `json:"edited_at"`
-	Deleted     bool                `json:"deleted"`
-	Versions    []TranscriptVersion `json:"versions"`
-	Receipts    []TranscriptReceipt `json:"receipts"`
+	ID          string                    `json:"id"`
+	Seq         int64                     `json:"seq"`
+	SenderID    string                    `json:"sender_id"`
+	ClientID    string                    `json:"client_id"`
+	Priority    string                    `json:"priority"`
+	RequiresAck bool                      `json:"requires_ack"`
+	CreatedAt   time.Time                 `json:"created_at"`
+	EditedAt    *time.Time                `json:"edited_at"`
+	Deleted     bool                      `json:"deleted"`
+	Versions    []TranscriptVersion       `json:"versions"`
+	Receipts    []wardline.MessageReceipt `json:"receipts"` // when each member's watermarks first covered it, and acks
 }
 
 // TranscriptVersion is one text a message had; the last is its current state.
@@ -70,15 +70,6 @@ type TranscriptVersion struct {
 	At       time.Time `json:"at"`
 	Deleted  bool      `json:"deleted"`
 	Shredded bool      `json:"shredded,omitempty"`
-}
-
-// TranscriptReceipt says when a person's delivered and read watermarks first covered a message
-// and when they acknowledged it.
-type TranscriptReceipt struct {
-	UserID      string     `json:"user_id"`
-	DeliveredAt *time.Time `json:"delivered_at"`
-	ReadAt      *time.Time `json:"read_at"`
-	AckedAt     *time.Time `json:"acked_at"`
 }
 
 // TranscriptMembership is one change of who was in the conversation, from the audit log.
@@ -317,7 +308,7 @@ func (s *AuditService) buildTranscript(ctx context.Context, inv *wardline.Invest
 			if u == m.SenderID {
 				continue
 			}
-			r := TranscriptReceipt{UserID: u, DeliveredAt: covered(u, wardline.ReceiptDelivered, m.Seq), ReadAt: covered(u, wardline.ReceiptRead, m.Seq)}
+			r := wardline.MessageReceipt{UserID: u, DeliveredAt: covered(u, wardline.ReceiptDelivered, m.Seq), ReadAt: covered(u, wardline.ReceiptRead, m.Seq)}
 			if at, ok := acked[[2]string{m.ID, u}]; ok {
 				r.AckedAt = &at
 			}

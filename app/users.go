@@ -199,6 +199,20 @@ func (s *UserService) orgUser(ctx context.Context, tx wardline.Reader, a *wardli
 	return u, nil
 }
 
+// adminTarget returns the admin calling and the user of their organisation they act on: 403 for
+// anyone else calling, 404 for a user of another organisation or none.
+func (s *UserService) adminTarget(ctx context.Context, userID string) (*wardline.Actor, *wardline.User, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.orgUser(ctx, s.store, a, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, u, nil
+}
+
 // Suspend stops a user signing in and ends every session at once.
 func (s *UserService) Suspend(ctx context.Context, id string) error {
 	return s.setStatus(ctx, id, wardline.UserSuspended, wardline.ActionUserSuspended)

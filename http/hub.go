@@ -25,6 +25,7 @@ type Hub struct {
 	unsubscribe func()
 	stop        chan struct{}
 	done        chan struct{}
+	catchUpKick chan struct{} // nil when catch-up is off (one node)
 }
 
 func newHub(s *Server, opts WSOptions, origins []string) *Hub {
@@ -32,6 +33,10 @@ func newHub(s *Server, opts WSOptions, origins []string) *Hub {
 		stop: make(chan struct{}), done: make(chan struct{})}
 	h.unsubscribe = s.bus.Subscribe(h.dispatch)
 	go h.maintain()
+	if h.opts.CatchUpInterval > 0 {
+		h.catchUpKick = make(chan struct{}, 1)
+		go h.catchUpLoop()
+	}
 	return h
 }
 
@@ -51,6 +56,9 @@ func (h *Hub) register(c *wsConn) bool {
 	}
 	set[c] = struct{}{}
 	h.count.Add(1)
+	if h.catchUpKick != nil {
+		go h.baseline(c)
+	}
 	return true
 }
 
@@ -78,6 +86,7 @@ func (h *Hub) dispatch(e *wardline.Event) {
 		h.lock(e, e.Type == wardline.EventSessionLocked)
 		return
 	}
+	now := time.Now()
 	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
 	// alert); each variant is encoded once, and only if someone here receives it.
 	var data, quiet []byte
@@ -103,7 +112,7 @@ func (h *Hub) dispatch(e *wardline.Event) {
 				h.s.log.Error("encode event", "type", e.Type, "err", err)
 				return
 			}
-			f := frame{data: data}
+			f := frame{data: data, queued: now}
 			if silent {
 				f.data = quiet
 			}

@@ -162,6 +162,10 @@ func (s *Server) handlePasskeyLoginFinish(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleSecurity(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseQuery(r); err != nil {
+		s.Error(w, r, probeFirst(err, func() error { _, e := s.app.Auth.Security(r.Context()); return e }))
+		return
+	}
 	sec, err := s.app.Auth.Security(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
@@ -380,10 +384,8 @@ func (s *Server) handleEndAllMySessions(w http.ResponseWriter, r *http.Request) 
 
 func (s *Server) handleUserSessions(w http.ResponseWriter, r *http.Request) {
 	if _, err := parseQuery(r); err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, e := s.app.Users.UserSessions(r.Context(), r.PathValue("id"))
-			return e
-		}))
+		// Not UserSessions itself: it would audit a listing the caller never saw.
+		s.Error(w, r, probeFirst(err, func() error { return s.app.Users.CheckUserSessions(r.Context(), r.PathValue("id")) }))
 		return
 	}
 	list, err := s.app.Users.UserSessions(r.Context(), r.PathValue("id"))

@@ -33,6 +33,8 @@ type Server struct {
 	routes []Route
 	web    fs.FS // the built web app, or nil
 	hsts   bool
+	// metrics are served at /metrics; always present (NewServer makes them when not given).
+	metrics *Metrics
 }
 
 // Options configure a Server.
@@ -46,12 +48,18 @@ type Options struct {
 	OriginPatterns []string
 	// WS tunes the event stream; zero values take defaults.
 	WS WSOptions
+	// Metrics are the node's instruments (nil: the server makes its own).
+	Metrics *Metrics
 }
 
 // NewServer builds the HTTP handler for a node.
 func NewServer(a *app.App, store wardline.Store, bus wardline.EventBus, log *slog.Logger, opts Options) *Server {
-	s := &Server{app: a, store: store, bus: bus, log: log, web: opts.Web, hsts: opts.TLS, mux: http.NewServeMux()}
+	s := &Server{app: a, store: store, bus: bus, log: log, web: opts.Web, hsts: opts.TLS, mux: http.NewServeMux(), metrics: opts.Metrics}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
 	s.hub = newHub(s, opts.WS, opts.OriginPatterns)
+	s.metrics.connectionsFn = func() float64 { return float64(s.hub.Connections()) }
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		h := rt.handler
@@ -89,6 +97,7 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/healthz", false, s.handleHealth},
 		{"GET", "/readyz", false, s.handleReady},
 		{"GET", "/api/v1/openapi.json", false, s.handleOpenAPI},
+		{"GET", "/metrics", false, s.handleMetrics},
 
 		{"POST", "/api/v1/auth/login", false, s.handleLogin},
 		{"POST", "/api/v1/auth/logout", true, s.handleLogout},
@@ -208,6 +217,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(sw, r)
+	if r.Pattern != "GET /api/v1/events" { // a stream's lifetime is no request latency
+		s.metrics.observeRequest(r, sw.status, time.Since(start))
+	}
 	if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 		// The route pattern, not the path: no ids or queries beyond what the pattern names.
 		s.log.Debug("request", "method", r.Method, "route", r.Pattern, "status", sw.status, "duration", time.Since(start))

@@ -26,9 +26,25 @@ import (
 // Session-ticket keys rotate hourly and only two are kept, so a ticket lives at most two hours;
 // stop ends the rotation.
 func TLSConfig(cert tls.Certificate) (cfg *tls.Config, stop func()) {
-	cfg = &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
+	cfg = tlsPolicy()
+	cfg.Certificates = []tls.Certificate{cert}
+	return cfg, rotateTicketKeys(cfg)
+}
+
+// TLSConfigFor is TLSConfig with the certificate of each handshake chosen by getCertificate
+// (autocert.Manager's, for ACME), and protos offered after h2 and http/1.1 (acme-tls/1, so that
+// the CA's TLS-ALPN-01 handshake reaches getCertificate). The policy is the same.
+func TLSConfigFor(getCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error), protos ...string) (cfg *tls.Config, stop func()) {
+	cfg = tlsPolicy()
+	cfg.GetCertificate = getCertificate
+	cfg.NextProtos = append(cfg.NextProtos, protos...)
+	return cfg, rotateTicketKeys(cfg)
+}
+
+// tlsPolicy is the configuration every listener starts from, without certificates.
+func tlsPolicy() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
@@ -40,7 +56,6 @@ func TLSConfig(cert tls.Certificate) (cfg *tls.Config, stop func()) {
 		CurvePreferences: []tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256},
 		NextProtos:       []string{"h2", "http/1.1"},
 	}
-	return cfg, rotateTicketKeys(cfg)
 }
 
 // rotateTicketKeys installs fresh session-ticket keys now and every hour, keeping the newest two.

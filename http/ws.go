@@ -23,6 +23,10 @@ type WSOptions struct {
 	PingInterval  time.Duration // idle connections are pinged this often
 	ResumeWait    time.Duration // live events are held this long for a resume after hello
 	CheckInterval time.Duration // sessions of open streams are re-checked this often
+	// CatchUpInterval, when set, makes the hub compare its streams with the store this often and
+	// send what a lost bus event left out (and at once when the bus reports a gap). Off for one
+	// node, whose in-process bus loses nothing.
+	CatchUpInterval time.Duration
 }
 
 func (o WSOptions) withDefaults() WSOptions {
@@ -88,7 +92,8 @@ type frame struct {
 	ev         *wardline.Event
 	recipients []string
 	closeAfter bool
-	direct     bool // an answer to the client or a notice, never content: sent even while locked
+	queued     time.Time // when the hub queued it, for the fan-out metric
+	direct     bool      // an answer to the client or a notice, never content: sent even while locked
 }
 
 // Notices to a stream whose session locked or unlocked. While locked the stream sends nothing
@@ -118,6 +123,7 @@ type wsConn struct {
 
 	wmu       sync.Mutex            // one writer at a time
 	sent      map[string]*seqWindow // message.created seqs written per conversation, under wmu
+	base      map[string]int64      // catch-up: seq each conversation stood at when the stream opened, under mu
 	lastWrite atomic.Int64
 	checking  atomic.Bool
 }
@@ -207,6 +213,7 @@ func (c *wsConn) readLoop() {
 		case "lock":
 			c.setLocked(true) // at once, before the store and the other nodes hear of it
 			if err := c.hub.s.app.Auth.Lock(c.ctx); err != nil {
+				c.setLocked(false) // the session did not lock (no PIN or passkey): nor does the stream
 				c.sendError(err)
 			}
 		case "resume":
@@ -480,6 +487,9 @@ func (c *wsConn) write(f frame, timeout time.Duration) error {
 	c.lastWrite.Store(time.Now().UnixNano())
 	if m != nil {
 		win.mark(m.Seq)
+		if !f.queued.IsZero() {
+			c.hub.s.metrics.observeFanout(f.ev, f.queued)
+		}
 		if m.SenderID == c.actor.User.ID {
 			return nil // a sender's own copy is not a delivery anyone waits for
 		}

@@ -1,5 +1,5 @@
 // Package mock holds hand-written stand-ins for what Wardline's tests cannot run for real
-// everywhere: here, a passkey authenticator and the browser in front of it.
+// everywhere: a passkey authenticator and the browser in front of it, and a clock moved by hand.
 package mock
 
 import (

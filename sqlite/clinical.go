@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,16 +72,9 @@ var qualifiedMessageColumns = "m." + strings.ReplaceAll(messageColumns, ", ", ",
 // PatientTimeline pages by (created_at DESC, id DESC); the cursor is the last row's pair.
 func (q queries) PatientTimeline(ctx context.Context, patientID, userID, cursor string, limit int) ([]*wardline.Message, string, error) {
 	limit = clampLimit(limit)
-	afterAt, afterID := int64(0), ""
-	if cursor != "" {
-		parts, err := decodeCursor(cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		if afterAt, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-			return nil, "", wardline.Errorf(wardline.EINVALID, "cursor is not valid")
-		}
-		afterID = parts[1]
+	afterAt, afterID, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := q.db.query(ctx, `SELECT `+qualifiedMessageColumns+`
 		FROM conversations c
@@ -107,12 +99,7 @@ func (q queries) PatientTimeline(ctx context.Context, patientID, userID, cursor 
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(strconv.FormatInt(micros(last.CreatedAt), 10), last.ID)
-	}
+	out, next := nextPage(out, limit, func(m *wardline.Message) string { return timeCursor(m.CreatedAt, m.ID) })
 	return out, next, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"time"
 
 	"wardline"
@@ -122,16 +121,9 @@ func (q queries) DirectConversation(ctx context.Context, orgID, directKey string
 // ConversationsOf pages by (last_activity_at DESC, id DESC); the cursor is the last row's pair.
 func (q queries) ConversationsOf(ctx context.Context, userID, cursor string, limit int) ([]*wardline.Conversation, string, error) {
 	limit = clampLimit(limit)
-	afterAt, afterID := int64(0), ""
-	if cursor != "" {
-		parts, err := decodeCursor(cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		if afterAt, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-			return nil, "", wardline.Errorf(wardline.EINVALID, "cursor is not valid")
-		}
-		afterID = parts[1]
+	afterAt, afterID, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := q.db.query(ctx, `SELECT `+convColumns+`,
 			(SELECT COUNT(*) FROM messages msg WHERE msg.conversation_id = c.id AND msg.seq > m.read_seq
@@ -159,12 +151,7 @@ func (q queries) ConversationsOf(ctx context.Context, userID, cursor string, lim
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(strconv.FormatInt(micros(last.LastActivityAt), 10), last.ID)
-	}
+	out, next := nextPage(out, limit, func(c *wardline.Conversation) string { return timeCursor(c.LastActivityAt, c.ID) })
 	for _, c := range out {
 		if c.Members, err = q.members(ctx, c.ID); err != nil {
 			return nil, "", err
@@ -232,18 +219,5 @@ func (q queries) UpdateConversation(ctx context.Context, c *wardline.Conversatio
 
 // RoleConversations lists the conversations between senders and a role.
 func (q queries) RoleConversations(ctx context.Context, roleID string) ([]string, error) {
-	rows, err := q.db.query(ctx, `SELECT id FROM conversations WHERE role_id = ? ORDER BY id`, roleID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return q.strings(ctx, `SELECT id FROM conversations WHERE role_id = ? ORDER BY id`, roleID)
 }

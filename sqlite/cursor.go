@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
+	"time"
 
 	"wardline"
 )
@@ -23,6 +25,37 @@ func decodeCursor(c string, n int) ([]string, error) {
 		return nil, wardline.Errorf(wardline.EINVALID, "cursor is not valid")
 	}
 	return parts, nil
+}
+
+// timeCursor is the cursor of a page ordered by (time, id), newest or oldest first.
+func timeCursor(t time.Time, id string) string {
+	return encodeCursor(strconv.FormatInt(micros(t), 10), id)
+}
+
+// decodeTimeCursor reads a cursor made by timeCursor: the time in microseconds and the id of the
+// last row seen (zero and "" for no cursor).
+func decodeTimeCursor(c string) (afterAt int64, afterID string, err error) {
+	if c == "" {
+		return 0, "", nil
+	}
+	parts, err := decodeCursor(c, 2)
+	if err != nil {
+		return 0, "", err
+	}
+	if afterAt, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
+		return 0, "", wardline.Errorf(wardline.EINVALID, "cursor is not valid")
+	}
+	return afterAt, parts[1], nil
+}
+
+// nextPage keeps the first limit items of a query that asked for limit+1 rows, and when there
+// was one more, returns the cursor of the last item kept.
+func nextPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, cursor(items[limit-1])
 }
 
 func clampLimit(n int) int {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"time"
 
 	"wardline"
@@ -50,16 +49,9 @@ func (q queries) Investigation(ctx context.Context, id string) (*wardline.Invest
 
 func (q queries) Investigations(ctx context.Context, orgID, cursor string, limit int) ([]*wardline.Investigation, string, error) {
 	limit = clampLimit(limit)
-	afterAt, afterID := int64(1<<62), ""
-	if cursor != "" {
-		parts, err := decodeCursor(cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		if afterAt, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-			return nil, "", wardline.Errorf(wardline.EINVALID, "cursor is not valid")
-		}
-		afterID = parts[1]
+	afterAt, afterID, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := q.db.query(ctx, `SELECT `+investigationColumns+` FROM investigations
 		WHERE org_id = ? AND (opened_at < ? OR (opened_at = ? AND id < ?) OR ? = '')
@@ -79,12 +71,7 @@ func (q queries) Investigations(ctx context.Context, orgID, cursor string, limit
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(strconv.FormatInt(micros(last.OpenedAt), 10), last.ID)
-	}
+	out, next := nextPage(out, limit, func(inv *wardline.Investigation) string { return timeCursor(inv.OpenedAt, inv.ID) })
 	return out, next, nil
 }
 
@@ -98,16 +85,9 @@ func (q queries) InsertAlert(ctx context.Context, a *wardline.Alert) error {
 
 func (q queries) Alerts(ctx context.Context, f wardline.AlertFilter) ([]*wardline.Alert, string, error) {
 	limit := clampLimit(f.Limit)
-	afterAt, afterID := int64(1<<62), ""
-	if f.Cursor != "" {
-		parts, err := decodeCursor(f.Cursor, 2)
-		if err != nil {
-			return nil, "", err
-		}
-		if afterAt, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-			return nil, "", wardline.Errorf(wardline.EINVALID, "cursor is not valid")
-		}
-		afterID = parts[1]
+	afterAt, afterID, err := decodeTimeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := q.db.query(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE (? = '' OR org_id = ?) AND (? = '' OR kind = ?) AND (? = '' OR user_id = ?) AND at >= ?
@@ -131,12 +111,7 @@ func (q queries) Alerts(ctx context.Context, f wardline.AlertFilter) ([]*wardlin
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(strconv.FormatInt(micros(last.At), 10), last.ID)
-	}
+	out, next := nextPage(out, limit, func(a *wardline.Alert) string { return timeCursor(a.At, a.ID) })
 	return out, next, nil
 }
 
@@ -154,20 +129,7 @@ func (q queries) AddKnownDevice(ctx context.Context, userID, fingerprint string,
 }
 
 func (q queries) UsersWithRole(ctx context.Context, orgID, role string) ([]string, error) {
-	rows, err := q.db.query(ctx, `SELECT id FROM users WHERE org_id = ? AND org_role = ? AND status = ? ORDER BY id`, orgID, role, wardline.UserActive)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return q.strings(ctx, `SELECT id FROM users WHERE org_id = ? AND org_role = ? AND status = ? ORDER BY id`, orgID, role, wardline.UserActive)
 }
 
 func (q queries) WatermarkAdvances(ctx context.Context, convID string) ([]*wardline.WatermarkAdvance, error) {
@@ -209,22 +171,7 @@ func (q queries) Acks(ctx context.Context, convID string) ([]*wardline.Ack, erro
 }
 
 func (q queries) ConversationVersions(ctx context.Context, convID string) ([]*wardline.MessageVersion, error) {
-	rows, err := q.db.query(ctx, `SELECT v.message_id, v.version, v.body_sealed, v.at, v.deleted
+	return q.versions(ctx, `SELECT v.message_id, v.version, v.body_sealed, v.at, v.deleted
 		FROM message_versions v JOIN messages m ON m.id = v.message_id
 		WHERE m.conversation_id = ? ORDER BY m.seq, v.version`, convID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*wardline.MessageVersion
-	for rows.Next() {
-		var v wardline.MessageVersion
-		var at int64
-		if err := rows.Scan(&v.MessageID, &v.Version, &v.BodySealed, &at, &v.Deleted); err != nil {
-			return nil, err
-		}
-		v.At = fromMicros(at)
-		out = append(out, &v)
-	}
-	return out, rows.Err()
 }

@@ -106,7 +106,13 @@ func (q queries) Messages(ctx context.Context, convID string, hq wardline.Histor
 }
 
 func (q queries) MessageVersions(ctx context.Context, msgID string) ([]*wardline.MessageVersion, error) {
-	rows, err := q.db.query(ctx, `SELECT message_id, version, body_sealed, at, deleted FROM message_versions WHERE message_id = ? ORDER BY version`, msgID)
+	return q.versions(ctx, `SELECT message_id, version, body_sealed, at, deleted FROM message_versions WHERE message_id = ? ORDER BY version`, msgID)
+}
+
+// versions runs a query of message_versions' columns (message_id, version, body_sealed, at,
+// deleted, in that order).
+func (q queries) versions(ctx context.Context, query string, args ...any) ([]*wardline.MessageVersion, error) {
+	rows, err := q.db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

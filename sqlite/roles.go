@@ -99,11 +99,7 @@ func (q queries) Roles(ctx context.Context, orgID, query, cursor string, limit i
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(out[limit-1].Name, out[limit-1].ID)
-	}
+	out, next := nextPage(out, limit, func(r *wardline.Role) string { return encodeCursor(r.Name, r.ID) })
 	return out, next, nil
 }
 
@@ -162,22 +158,9 @@ func (q queries) EndRoleHoldings(ctx context.Context, roleID, userID string, at 
 }
 
 func (q queries) EndUserRoleHoldings(ctx context.Context, userID string, at time.Time) ([]string, error) {
-	rows, err := q.db.query(ctx, `SELECT DISTINCT role_id FROM role_holders WHERE user_id = ? AND (until IS NULL OR until > ?) ORDER BY role_id`,
+	roles, err := q.strings(ctx, `SELECT DISTINCT role_id FROM role_holders WHERE user_id = ? AND (until IS NULL OR until > ?) ORDER BY role_id`,
 		userID, micros(at))
 	if err != nil {
-		return nil, err
-	}
-	var roles []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		roles = append(roles, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if _, err := q.db.exec(ctx, `UPDATE role_holders SET until = ?, start_applied = 1, end_applied = 1

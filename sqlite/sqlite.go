@@ -488,6 +488,24 @@ func (c *stmtCache) close() {
 // queries holds every query, run on either the read pool or the write connection.
 type queries struct{ db *stmtCache }
 
+// strings runs a query of one text column (ids, mostly) and returns its values in order.
+func (q queries) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := q.db.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // micros and fromMicros convert between times and the stored integer microseconds.
 func micros(t time.Time) int64 { return t.UnixMicro() }
 

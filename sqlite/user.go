@@ -147,12 +147,7 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(users) > limit {
-		users = users[:limit]
-		last := users[limit-1]
-		next = encodeCursor(last.DisplayName, last.ID)
-	}
+	users, next := nextPage(users, limit, func(u *wardline.User) string { return encodeCursor(u.DisplayName, u.ID) })
 	return users, next, nil
 }
 
@@ -219,20 +214,7 @@ func (q queries) RevokeSession(ctx context.Context, id string, at time.Time) err
 }
 
 func (q queries) RevokeUserSessions(ctx context.Context, userID string, at time.Time) ([]string, error) {
-	rows, err := q.db.query(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`, micros(at), userID, micros(at))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return q.strings(ctx, `UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING id`, micros(at), userID, micros(at))
 }
 
 func (q queries) RecordLoginFailure(ctx context.Context, key string, at time.Time) error {
@@ -278,18 +260,5 @@ func mustAffect(res sql.Result, err error, what string) error {
 
 // OrgIDs lists every organisation's id (for start-up checks and administration).
 func (q queries) OrgIDs(ctx context.Context) ([]string, error) {
-	rows, err := q.db.query(ctx, `SELECT id FROM orgs ORDER BY created_at`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return q.strings(ctx, `SELECT id FROM orgs ORDER BY created_at`)
 }

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) wardline.Store) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	// Clinical workflow.
 	t.Run("Clinical", func(t *testing.T) { testClinical(t, open) })
+	// Strong authentication.
+	t.Run("Auth", func(t *testing.T) { testAuth(t, open) })
 }
 
 // opener is the type of Run's open argument.

@@ -30,7 +30,14 @@ func TestAuthorizationMatrixAuth(t *testing.T) {
 		{"POST auth/mfa/webauthn/begin (unknown token)", fixed("POST", "/api/v1/auth/mfa/webauthn/begin", map[string]string{"mfa_token": "x"}), all401},
 		{"POST auth/mfa/webauthn/finish (unknown token)", fixed("POST", "/api/v1/auth/mfa/webauthn/finish", map[string]any{"mfa_token": "x", "credential": map[string]any{}}), all401},
 		{"POST auth/passkey/begin", fixed("POST", "/api/v1/auth/passkey/begin", nil), [7]int{200, 200, 200, 200, 200, 200, 200}},
-		{"POST auth/passkey/finish (not a credential)", fixed("POST", "/api/v1/auth/passkey/finish", map[string]any{"challenge_id": uuid.NewString(), "credential": map[string]any{"id": "x"}}), [7]int{400, 400, 400, 400, 400, 400, 400}},
+		{"POST auth/passkey/finish (not a credential)", func(f *authzFixture, _ string) (string, string, any) {
+			var begun struct {
+				ChallengeID string `json:"challenge_id"`
+			}
+			f.ts.mustStatus(f.clients["anonymous"].Do("POST", "/api/v1/auth/passkey/begin", nil, &begun), 200)
+			return "POST", "/api/v1/auth/passkey/finish", map[string]any{"challenge_id": begun.ChallengeID, "credential": map[string]any{"id": "x"}}
+		}, [7]int{400, 400, 400, 400, 400, 400, 400}},
+		{"POST auth/passkey/finish (unknown challenge)", fixed("POST", "/api/v1/auth/passkey/finish", map[string]any{"challenge_id": uuid.NewString(), "credential": map[string]any{"id": "x"}}), all401},
 		{"GET me/security", fixed("GET", "/api/v1/me/security", nil), [7]int{401, 200, 200, 200, 200, 200, 401}},
 		{"POST me/totp", fixed("POST", "/api/v1/me/totp", nil), [7]int{401, 200, 200, 200, 200, 200, 401}},
 		{"POST me/totp/confirm (wrong code)", fixed("POST", "/api/v1/me/totp/confirm", map[string]string{"code": "abcdef"}), [7]int{401, 400, 400, 400, 400, 400, 401}},

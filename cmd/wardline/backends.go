@@ -3,22 +3,65 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"time"
 
 	"wardline"
 	"wardline/inmem"
+	"wardline/keyring"
+	"wardline/nats"
+	"wardline/postgres"
 	"wardline/sqlite"
 )
 
-// openStore opens the configured store: SQLite in the data directory unless --database-url
-// names another.
+// openStore opens the configured store: SQLite in the data directory unless --database-url names
+// a PostgreSQL database. The data directory still holds the master key file by default.
 func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 	if cfg.DatabaseURL != "" {
-		return nil, fmt.Errorf("--database-url: only the embedded SQLite store is built into this version")
+		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+			return nil, fmt.Errorf("--database-url: want a postgres:// URL")
+		}
+		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
 	}
 	return sqlite.Open(ctx, cfg.databasePath())
 }
 
-// openBus opens the configured event bus: in process for one node.
-func openBus(ctx context.Context, cfg *Config) (wardline.EventBus, error) {
-	return inmem.NewBus(), nil
+// observeBatches reports every committed group's size to fn, whichever store it is.
+func observeBatches(store wardline.Store, batch func(int), storeErr func(error)) {
+	switch s := store.(type) {
+	case *sqlite.Store:
+		s.BatchObserver = batch
+	case *postgres.Store:
+		s.BatchObserver = batch
+		s.ErrorObserver = storeErr
+	}
+}
+
+// busHooks are what the node wants to hear from a bus that crosses nodes.
+type busHooks struct {
+	onGap     func()
+	onError   func(error)
+	onReceive func(time.Duration)
+}
+
+// openBus opens the configured event bus: in process for one node, NATS (--nats-url) for many.
+// Events on NATS are sealed under a key derived from the master key, which every node holds.
+func openBus(ctx context.Context, cfg *Config, master *keyring.MasterKeys, log *slog.Logger, hooks busHooks) (wardline.EventBus, error) {
+	if cfg.NATSURL == "" {
+		return inmem.NewBus(), nil
+	}
+	sealer, err := master.Transport("event-bus")
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(cfg.NATSURL, nats.Options{
+		Subject:   cfg.NATSSubject,
+		Name:      "wardline " + cfg.Addr,
+		Sealer:    sealer,
+		OnGap:     hooks.onGap,
+		OnError:   hooks.onError,
+		OnReceive: hooks.onReceive,
+		Log:       log,
+	})
 }

@@ -32,15 +32,7 @@ func TestBadInputClinical(t *testing.T) {
 	past, soon, far := now.Add(-time.Hour), now.Add(time.Hour), now.Add(40*24*time.Hour)
 	unknown := uuid.NewString()
 
-	cases := []struct {
-		name   string
-		by     *Client
-		method string
-		path   string
-		body   any
-		status int
-		code   string
-	}{
+	cases := []badInputCase{
 		// Patients.
 		{"register: malformed JSON", a, "POST", "/api/v1/patients", `{"nhs_number":`, 400, "invalid"},
 		{"register: unknown field", a, "POST", "/api/v1/patients", map[string]any{"nhs_number": "9434765919", "name": "A", "date_of_birth": "1945-03-10", "address": "x"}, 400, "invalid"},
@@ -136,17 +128,7 @@ func TestBadInputClinical(t *testing.T) {
 		{"policy: unknown field", admin, "PUT", "/api/v1/admin/clinical-policy", map[string]any{"escalate": true}, 400, "invalid"},
 		{"policy: by a member, bad body", a, "PUT", "/api/v1/admin/clinical-policy", `{`, 403, "forbidden"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			status, raw := tc.by.DoRaw(tc.method, tc.path, tc.body, nil)
-			if status != tc.status || errCode(raw) != tc.code {
-				t.Fatalf("got %d %s, want %d %s", status, raw, tc.status, tc.code)
-			}
-			if strings.Contains(string(raw), "9434765918") || strings.Contains(string(raw), "1234567890") || len(raw) > 1000 {
-				t.Fatalf("the error echoes input: %q", raw)
-			}
-		})
-	}
+	checkBadInput(t, cases, "9434765918", "1234567890")
 
 	// Nothing above changed anything.
 	var got wardline.Patient

@@ -3,32 +3,15 @@ package main
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"wardline/mock"
 
 	"github.com/google/uuid"
 
 	"wardline"
 )
-
-// testClock is a clock the test moves by hand (the server's services read it).
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // live opens a client's event stream and resumes from nothing, so that live events flow at once.
 func live(c *Client) *Stream {
@@ -39,7 +22,7 @@ func live(c *Client) *Stream {
 }
 
 func TestClinicalWorkflowEndToEnd(t *testing.T) {
-	clock := &testClock{t: time.Now().UTC()}
+	clock := mock.NewClock(time.Now().UTC())
 	ts := MustRunServer(t, func(m *Main) { m.Clock = clock })
 	nurse, doctor, cover := ts.NewUser("member"), ts.NewUser("member"), ts.NewUser("member")
 
@@ -122,7 +105,7 @@ func TestClinicalWorkflowEndToEnd(t *testing.T) {
 	}
 
 	// Nobody acknowledges: five minutes later the scheduler escalates (re-alerts the cover).
-	clock.Advance(5 * time.Minute)
+	clock.Add(5 * time.Minute)
 	if _, err := ts.App.Scheduler.Tick(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/crypto/acme/autocert"
 )
 
 // Config is everything the command line and environment can set. Every flag also reads an
@@ -15,6 +17,8 @@ import (
 type Config struct {
 	DataDir       string
 	DatabaseURL   string
+	NATSURL       string
+	NATSSubject   string
 	MasterKeyFile string
 
 	Addr      string
@@ -23,6 +27,14 @@ type Config struct {
 	TLSKey    string
 	HTTP      bool
 	Demo      bool
+
+	// ACME (optional): a certificate for a public host name from an ACME CA, obtained and
+	// renewed while serving, kept in DATA_DIR/acme. Answered by TLS-ALPN-01 on the TLS port, and
+	// also by HTTP-01 on ACMEHTTPAddr when it is set.
+	ACMEDomain    string
+	ACMEEmail     string
+	ACMEDirectory string // "" for Let's Encrypt
+	ACMEHTTPAddr  string // e.g. ":80"; "" for no HTTP-01 listener
 
 	LogLevel string
 
@@ -88,6 +100,12 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
 	boolFlag(fs, &c.Demo, "demo", "seed a demo organisation into an empty data directory")
+	stringFlag(fs, &c.NATSURL, "nats-url", "", "NATS URL(s), comma-separated, for the event bus between nodes (default: in process, one node)")
+	stringFlag(fs, &c.NATSSubject, "nats-subject", "wardline.events", "NATS subject of the event bus: one per deployment sharing a NATS server")
+	stringFlag(fs, &c.ACMEDomain, "acme-domain", "", "obtain and renew the TLS certificate for this public host name from an ACME CA (Let's Encrypt by default), accepting its terms; the CA must reach this server on port 443 (TLS-ALPN-01) or, with --acme-http-addr, on port 80 (HTTP-01)")
+	stringFlag(fs, &c.ACMEEmail, "acme-email", "", "contact address given to the ACME CA (expiry notices)")
+	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")
+	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 
 // masterKeyPath is where the master key is: the flag, or DATA_DIR/master.key.
@@ -109,6 +127,9 @@ func (c *Config) validate() error {
 	}
 	if c.HTTP && (c.TLSCert != "") {
 		return fmt.Errorf("--http and --tls-cert exclude each other")
+	}
+	if err := c.validateACME(); err != nil {
+		return err
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -133,7 +154,9 @@ func (c *Config) webAuthn(listenAddr net.Addr) (rpID string, origins []string) {
 	}
 	host, _, _ := net.SplitHostPort(c.Addr)
 	_, port, _ := net.SplitHostPort(listenAddr.String())
-	if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+	if c.ACMEDomain != "" {
+		host = c.ACMEDomain // the name the certificate is for is the name people open
+	} else if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
 		host = "localhost"
 	} else if ip != nil {
 		return "", nil

@@ -19,6 +19,8 @@ const usage = `Wardline: secure messaging for clinical teams.
 
 Usage:
   wardline serve [--addr HOST:PORT] [--data-dir DIR] [--tls-cert F --tls-key F] [--http] [--demo]
+  wardline serve --acme-domain HOST [--acme-email E] [--acme-directory URL] [--acme-http-addr :80]
+                 [--addr :443] [--data-dir DIR]     (a certificate from Let's Encrypt or another ACME CA)
   wardline admin bootstrap --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline admin create-org --data-dir DIR --org NAME --email EMAIL --name NAME [--json]
   wardline keys rotate [--master] --data-dir DIR

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"wardline"
@@ -37,6 +38,9 @@ type Main struct {
 	WS whttp.WSOptions
 	// Clock is the services' clock.
 	Clock wardline.Clock
+	// ACMEHTTPClient, when set, is what the ACME client talks to the CA with (tests trust their
+	// own CA's certificate with it).
+	ACMEHTTPClient *http.Client
 
 	Log    *slog.Logger
 	Store  wardline.Store
@@ -44,11 +48,16 @@ type Main struct {
 	Keys   *keyring.Keyring
 	App    *app.App
 	Server *whttp.Server
+	// Metrics are served at /metrics.
+	Metrics *whttp.Metrics
 
 	httpServer *http.Server
 	listener   net.Listener
 	stopTLS    func()
 	served     chan struct{}
+	// acmeHTTP answers HTTP-01 challenges on --acme-http-addr.
+	acmeHTTP     *http.Server
+	acmeHTTPAddr net.Addr
 	// URL is where the server listens, once Run has returned.
 	URL string
 }
@@ -111,9 +120,32 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if m.Bus, err = openBus(ctx, &m.Config); err != nil {
+	if m.Metrics == nil {
+		m.Metrics = whttp.NewMetrics()
+	}
+	observeBatches(m.Store, m.Metrics.ObserveBatch, func(error) { m.Metrics.StoreError("commit") })
+	// The hub exists only later; a gap the bus reports before then needs no catch-up.
+	var hub atomic.Pointer[whttp.Hub]
+	if m.Bus, err = openBus(ctx, &m.Config, d.master, m.Log, busHooks{
+		onGap: func() {
+			// A key-shredded event may have been lost with the rest: drop every cached key.
+			m.Keys.ForgetAll()
+			if h := hub.Load(); h != nil {
+				h.CatchUp()
+			}
+		},
+		onError:   func(error) { m.Metrics.BusError("nats") },
+		onReceive: m.Metrics.ObserveBusTransit,
+	}); err != nil {
 		return err
 	}
+	if m.Config.NATSURL != "" && m.WS.CatchUpInterval == 0 {
+		// Several nodes: a stream that stayed open while its node lost bus events is caught up
+		// from the store at once on a reported gap, and every so often in any case.
+		m.WS.CatchUpInterval = 15 * time.Second
+	}
+	m.Store = whttp.InstrumentStore(m.Store, m.Metrics)
+	m.Bus = whttp.InstrumentBus(m.Bus, m.Metrics)
 	if w := m.Config.witnessPath(); w != "" {
 		m.AppConfig.Witnesses = append(m.AppConfig.Witnesses, &app.FileWitness{Path: w})
 	}
@@ -156,14 +188,20 @@ func (m *Main) Run(ctx context.Context) error {
 		webFS = nil
 	}
 	var tlsConfig *tls.Config
-	if !m.Config.HTTP {
+	switch {
+	case m.Config.ACMEDomain != "":
+		if tlsConfig, m.stopTLS, err = m.acmeTLS(); err != nil {
+			return err
+		}
+	case !m.Config.HTTP:
 		cert, err := m.certificate(host)
 		if err != nil {
 			return err
 		}
 		tlsConfig, m.stopTLS = whttp.TLSConfig(cert)
 	}
-	m.Server = whttp.NewServer(m.App, m.Store, m.Bus, m.Log, whttp.Options{TLS: tlsConfig != nil, Web: webOrNil(webFS), WS: m.WS})
+	m.Server = whttp.NewServer(m.App, m.Store, m.Bus, m.Log, whttp.Options{TLS: tlsConfig != nil, Web: webOrNil(webFS), WS: m.WS, Metrics: m.Metrics})
+	hub.Store(m.Server.Hub())
 
 	scheme := "http"
 	if tlsConfig != nil {
@@ -229,6 +267,9 @@ func (m *Main) Close() error {
 		<-m.served
 	} else if m.listener != nil {
 		m.listener.Close() // Run failed after listening
+	}
+	if m.acmeHTTP != nil {
+		errs = append(errs, m.acmeHTTP.Close())
 	}
 	if m.Server != nil {
 		m.Server.Close()

@@ -3,35 +3,18 @@ package main
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"wardline/mock"
 
 	"github.com/coder/websocket"
 )
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestHeartbeatDoesNotKeepASessionAlive: a client's ping frames answer pong but do not count as
 // use, so an unattended app cannot hold its session open past the idle limit.
 func TestHeartbeatDoesNotKeepASessionAlive(t *testing.T) {
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := mock.NewClock(time.Now().UTC())
 	ts := MustRunServer(t, func(m *Main) { m.Clock = clock })
 	u := ts.NewUser("member")
 	s := u.Connect()
@@ -77,5 +60,26 @@ func TestDeadSessionCookieIsCleared(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 401 || !strings.Contains(res.Header.Get("Set-Cookie"), "wardline_session=;") || !strings.Contains(res.Header.Get("Set-Cookie"), "Max-Age=0") {
 		t.Fatalf("got %d, Set-Cookie %q", res.StatusCode, res.Header.Get("Set-Cookie"))
+	}
+}
+
+// TestFailedLockFrameLeavesTheStreamWorking: a lock the server refuses (no PIN or passkey to
+// unlock with) must not leave the stream withholding messages.
+func TestFailedLockFrameLeavesTheStreamWorking(t *testing.T) {
+	ts := MustRunServer(t)
+	a, b := ts.NewUser("member"), ts.NewUser("member")
+	conv := a.StartConversation("direct", "", b)
+	s := b.Connect()
+	s.Resume(nil)
+	s.NextOf("resume.done")
+	if err := s.conn.Write(s.ctx, websocket.MessageText, []byte(`{"type":"lock"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.NextOf("error"); ev["code"] != "conflict" {
+		t.Fatalf("lock without a PIN: %v", ev)
+	}
+	sent := a.Send(conv.ID, "still reaches you")
+	if got := s.Messages(1)[0]; got["id"] != sent.ID {
+		t.Fatalf("got %v", got)
 	}
 }

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { DEMO, PHONE, WARD_PC, api, env, eventually, launch, person, shot, unique } from './lib.mjs';
-import { apiLoginTotp, signInTotp } from './totp.mjs';
+import { DEMO, PHONE, WARD_PC, api, apiLogin, env, eventually, launch, person, shot, signIn, unique } from './lib.mjs';
 import { assertNotInUrls, assertNothingStored, focusVisible, newNhsNumber, noSidewaysScroll, recordRequests, spaced, tabTo } from './clinical-lib.mjs';
 
 async function downloaded(page, click) {
@@ -29,9 +28,9 @@ describe('IG console', () => {
 
   before(async () => {
     browser = await launch();
-    helenApi = await apiLoginTotp('helen.clarke@demo.wardline.nhs.uk');
-    graceApi = await apiLoginTotp(DEMO.grace);
-    tomApi = await apiLoginTotp(DEMO.tom);
+    helenApi = await apiLogin('helen.clarke@demo.wardline.nhs.uk');
+    graceApi = await apiLogin(DEMO.grace);
+    tomApi = await apiLogin(DEMO.tom);
     // Something to find: a conversation about a patient, with a message in it.
     const patient = await api(graceApi.token, 'POST', '/patients', { nhs_number: spaced(nhs), name: 'Florence Nightingale', date_of_birth: '1950-05-12' });
     const conv = await api(graceApi.token, 'POST', '/conversations', { kind: 'group', title: `Falls review ${unique()}`, member_ids: [tomApi.user.id], patient_id: patient.id });
@@ -43,7 +42,7 @@ describe('IG console', () => {
 
     helen = await person(browser, 'Helen (IG officer)');
     urls = recordRequests(helen.context);
-    await signInTotp(helen.page, 'helen.clarke@demo.wardline.nhs.uk');
+    await signIn(helen.page, 'helen.clarke@demo.wardline.nhs.uk');
   });
   after(async () => {
     await api(helenApi?.token, 'PUT', '/audit/alert-policy', {}).catch(() => undefined);

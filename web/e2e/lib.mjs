@@ -1,7 +1,8 @@
 // Helpers for the browser tests: Chromium, one browser context per person, sign-in, screenshots,
 // the watch for CSP violations and script errors, and a few calls to the API for set-up.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DEMO = {
@@ -25,13 +26,89 @@ export function chromiumPath() {
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
-/** What run.mjs hands every spec: the server's URL, the demo password, the screenshot folder. */
+/**
+ * What run.mjs hands every spec: the server's URL (and the same with localhost, the passkeys'
+ * relying party), the demo password, the screenshot folder, the demo users' TOTP secrets, the
+ * file that remembers the last TOTP step each user spent, and an admin's API token.
+ */
 export function env() {
   const url = process.env.WARDLINE_E2E_URL;
   const password = process.env.WARDLINE_E2E_PASSWORD;
   const screenshots = process.env.WARDLINE_E2E_SCREENSHOTS;
-  if (!url || !password || !screenshots) throw new Error('run the specs through e2e/run.mjs, which starts the server');
-  return { url, password, screenshots };
+  const secrets = process.env.WARDLINE_E2E_TOTP_SECRETS;
+  const totpState = process.env.WARDLINE_E2E_TOTP_STATE;
+  if (!url || !password || !screenshots || !secrets || !totpState) throw new Error('run the specs through e2e/run.mjs, which starts the server');
+  return {
+    url,
+    localhostUrl: url.replace('://127.0.0.1:', '://localhost:'),
+    password,
+    screenshots,
+    secrets: JSON.parse(secrets),
+    totpState,
+    adminToken: process.env.WARDLINE_E2E_ADMIN_TOKEN ?? '',
+  };
+}
+
+// ---- TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits), as an authenticator app computes it ------
+
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${c}`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The code of a base32 secret for a 30-second step (counter). */
+export function totpAt(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const o = h[h.length - 1] & 0x0f;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+
+// Secrets of staff made by this process (the demo users' come from run.mjs).
+const staffSecrets = {};
+
+export function secretOf(email) {
+  const s = staffSecrets[email] ?? env().secrets[email];
+  if (!s) throw new Error(`no TOTP secret known for ${email}`);
+  return s;
+}
+
+/**
+ * A TOTP code for email that the server has not seen. The server takes the codes of the steps one
+ * either side of now, but never a step at or before the last one it took from that user. So: the
+ * oldest step still good for at least 5 more seconds and after the last one spent, waiting for
+ * time to move on only when a user signs in more than about three times in 30 seconds. The last
+ * step per user is kept in a file shared by every spec of the run (they run one after another).
+ */
+export async function nextTotp(email, secret = secretOf(email)) {
+  const file = env().totpState;
+  const state = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8') || '{}') : {};
+  const last = state[email] ?? 0;
+  const now = Date.now();
+  let step = Math.max(last + 1, Math.floor(now / 30_000) - 1);
+  // A step is taken until the end of the step after it.
+  if ((step + 2) * 30_000 - now < 5_000) step = Math.max(step, Math.floor(now / 30_000));
+  // ...and from the start of the step before it (plus a second's margin).
+  const from = (step - 1) * 30_000 + 1_000;
+  if (Date.now() < from) await new Promise((r) => setTimeout(r, from - Date.now()));
+  state[email] = step;
+  writeFileSync(file, JSON.stringify(state));
+  return totpAt(secret, step);
 }
 
 export async function launch() {
@@ -46,6 +123,8 @@ export async function launch() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      // localhost (the passkeys' relying party) is the server's 127.0.0.1, never ::1.
+      '--host-resolver-rules=MAP localhost 127.0.0.1',
     ],
   });
 }
@@ -98,12 +177,19 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(env().screenshots, `${name}.png`), fullPage: true });
 }
 
-/** Signs in through the sign-in screen and waits for the conversation list. */
-export async function signIn(page, email, password = env().password) {
-  await page.goto(env().url + '/');
+/**
+ * Signs in through the sign-in screen (password, then the TOTP code computed here as the phone
+ * would) and waits for the conversation list. `base` is the origin to use (default: the server's
+ * 127.0.0.1 URL; the passkey spec uses localhost).
+ */
+export async function signIn(page, email, password = env().password, { base = env().url } = {}) {
+  await page.goto(base + '/');
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Enter your security code' }).waitFor();
+  await page.getByLabel('Security code').fill(await nextTotp(email));
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Conversations', level: 1 }).waitFor();
   await online(page);
 }
@@ -161,23 +247,40 @@ export async function api(token, method, path, body) {
   return json;
 }
 
-/** Signs in over the API (bearer token, no cookie) and returns the token. */
-export async function apiLogin(email, password = env().password) {
-  const res = await fetch(env().url + '/api/v1/auth/login', {
+async function post(path, body) {
+  const res = await fetch(env().url + '/api/v1' + path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password }),
+    body: JSON.stringify(body),
   });
-  const json = await res.json();
+  return { res, json: await res.json() };
+}
+
+/**
+ * Signs in over the API (bearer token, no cookie) and returns the login answer: with the TOTP
+ * code when the account asks for one; a restricted answer (password change or enrolment first)
+ * as it comes.
+ */
+export async function apiLogin(email, password = env().password) {
+  let { res, json } = await post('/auth/login', { email, password });
+  if (res.status === 401 && json.error?.code === 'mfa_required') {
+    ({ res, json } = await post('/auth/mfa/totp', { mfa_token: json.mfa_token, code: await nextTotp(email) }));
+  }
   if (!res.ok) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** An admin's bearer token: the one run.mjs made for the whole run, so that specs spare Sam's codes. */
+export async function adminToken() {
+  return env().adminToken || (await apiLogin(DEMO.sam)).token;
 }
 
 let staffCount = 0;
 
 /**
  * The admin creates a member of staff; unless `keepInitial`, the new person has already changed
- * the initial password (over the API), so that a test can sign them in directly.
+ * the initial password and set up an authenticator app (over the API, the secret kept here for
+ * nextTotp), so that a test can sign them in directly.
  */
 export async function newStaff(adminToken, { name, jobTitle = 'Staff Nurse', keepInitial = false }) {
   const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Date.now().toString(36)}${staffCount++}@demo.wardline.nhs.uk`;
@@ -193,7 +296,18 @@ export async function newStaff(adminToken, { name, jobTitle = 'Staff Nurse', kee
   const password = `e2e-${Math.random().toString(36).slice(2)}-password`;
   const login = await apiLogin(email, created.initial_password);
   await api(login.token, 'POST', '/me/password', { current_password: created.initial_password, new_password: password });
-  return { id: created.user.id, email, password };
+  // Signed in again with the new password: the organisation requires a second factor, so the
+  // session may only enrol one.
+  const again = await apiLogin(email, password);
+  const { secret } = await api(again.token, 'POST', '/me/totp');
+  staffSecrets[email] = secret;
+  await api(again.token, 'POST', '/me/totp/confirm', { code: await nextTotp(email) });
+  return { id: created.user.id, email, password, secret };
+}
+
+/** Remembers the TOTP secret of someone who enrolled in a test (through the app's screens). */
+export function rememberSecret(email, secret) {
+  staffSecrets[email] = secret;
 }
 
 /** A short unique suffix, so that names made by one run never collide. */

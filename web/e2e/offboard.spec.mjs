@@ -3,7 +3,7 @@
 // IndexedDB, no message text in the page, nothing from /api in the service worker's cache.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEMO, api, apiLogin, launch, person, shot, signIn, unique } from './lib.mjs';
+import { DEMO, api, adminToken as getAdminToken, launch, person, shot, signIn, unique } from './lib.mjs';
 import { newStaff } from './lib.mjs';
 
 describe('offboarding', () => {
@@ -17,7 +17,7 @@ describe('offboarding', () => {
   });
 
   it('signs out and wipes the open browser of the person offboarded', async () => {
-    const adminToken = (await apiLogin(DEMO.sam)).token;
+    const adminToken = await getAdminToken();
     const leaver = await newStaff(adminToken, { name: 'Lee Walsh', jobTitle: 'Agency Nurse' });
     const secret = `Bed 14 needs a chest X-ray before discharge ${unique()}`;
     const conv = await api(adminToken, 'POST', '/conversations', { kind: 'group', title: `Night shift ${unique()}`, member_ids: [leaver.id] });
@@ -82,7 +82,7 @@ describe('offboarding', () => {
     lee.allow(/status of 403/);
     await page.getByLabel('Email address').fill(leaver.email);
     await page.getByLabel('Password', { exact: true }).fill(leaver.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.locator('.nhsuk-error-summary').getByText(/suspended|no longer/).waitFor();
     await shot(page, 'offboard-05-leaver-refused');
     lee.assertClean();

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromiumPath } from './lib.mjs';
+import { DEMO, apiLogin, chromiumPath } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const requireAll = process.env.WARDLINE_TEST_REQUIRE_ALL === '1';
@@ -53,13 +53,20 @@ console.log(`e2e: server ${server.url} ready in ${Date.now() - started} ms; Chro
 
 let code = 1;
 try {
-  code = await runSpecs(specs, {
+  const specEnv = {
     WARDLINE_E2E_URL: server.url,
     WARDLINE_E2E_PASSWORD: server.password,
     WARDLINE_E2E_SCREENSHOTS: shots,
     WARDLINE_CHROMIUM: chromium,
-    WARDLINE_E2E_DATA_DIR: dataDir, // demo-credentials.txt: the demo users' TOTP secrets (totp.mjs)
-  });
+    // The demo users' authenticator secrets, as `serve --demo` printed them.
+    WARDLINE_E2E_TOTP_SECRETS: JSON.stringify(server.secrets),
+    // The last TOTP step each user spent: the server takes no code twice, across spec files too.
+    WARDLINE_E2E_TOTP_STATE: join(dataDir, 'e2e-totp-steps.json'),
+  };
+  Object.assign(process.env, specEnv);
+  // One admin token for the run's set-up calls, so that specs need not spend Sam's codes on it.
+  specEnv.WARDLINE_E2E_ADMIN_TOKEN = (await apiLogin(DEMO.sam)).token;
+  code = await runSpecs(specs, specEnv);
 } finally {
   await server.stop();
   if (code === 0) rmSync(dataDir, { recursive: true, force: true });
@@ -91,6 +98,7 @@ function startServer(bin, dir) {
       out += b;
       password ??= out.match(/password: (\S+)/)?.[1] ?? null;
       const url = out.match(/^listening on (\S+)$/m)?.[1];
+      const secrets = Object.fromEntries([...out.matchAll(/^\s+(\S+@\S+)\s.*TOTP secret (\S+)\s*$/gm)].map((m) => [m[1], m[2]]));
       if (!url) return;
       clearTimeout(timer);
       if (!password) {
@@ -98,9 +106,15 @@ function startServer(bin, dir) {
         rejectStart(new Error(`no demo password in the server's output:\n${out}`));
         return;
       }
+      if (Object.keys(secrets).length === 0) {
+        child.kill('SIGKILL');
+        rejectStart(new Error(`no demo TOTP secrets in the server's output:\n${out}`));
+        return;
+      }
       resolveStart({
         url,
         password,
+        secrets,
         async stop() {
           child.kill('SIGTERM');
           const t = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -118,7 +132,7 @@ function startServer(bin, dir) {
 // own browser; on two cores, parallel browsers only slow each other down).
 function runSpecs(files, env) {
   return new Promise((r) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', ...files], {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=150000', ...files], {
       stdio: 'inherit',
       env: { ...process.env, ...env },
       cwd: dirname(here),

@@ -2,7 +2,7 @@
 // CSP violation or script error anywhere), and the keyboard alone reaching compose and send.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEMO, PHONE, WARD_PC, env, launch, online, person, shot, shownBodies, signIn, unique } from './lib.mjs';
+import { DEMO, PHONE, WARD_PC, env, launch, nextTotp, online, person, shot, shownBodies, signIn, unique } from './lib.mjs';
 
 // Presses Tab until the focused element satisfies `is` (evaluated in the page); fails after max.
 async function tabTo(page, what, is, max = 40) {
@@ -91,10 +91,27 @@ describe('screens', () => {
       await page.locator('.nhsuk-error-summary').waitFor();
       await visit('08-staff-create-errors');
 
+      const priya = page.getByRole('row', { name: /Priya Shah/ }).first();
+      await priya.getByRole('button', { name: 'Sign-in and devices of Dr Priya Shah' }).click();
+      await page.getByRole('button', { name: 'Reset second factors of Dr Priya Shah' }).waitFor();
+      await visit('09-staff-sign-in');
+
+      await page.getByRole('link', { name: 'Organisation sign-in policy' }).click();
+      await page.getByLabel('Keep a locked account locked for this many minutes').fill('99');
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.locator('.nhsuk-error-summary').waitFor();
+      await visit('10-policy-errors');
+
+      await page.getByRole('link', { name: 'My account' }).click();
+      await page.getByRole('link', { name: 'Manage sign-in and security' }).click();
+      await page.getByRole('heading', { name: 'Where you are signed in' }).waitFor();
+      await page.locator('.app-device', { hasText: 'This device' }).waitFor();
+      await visit('11-security');
+
       await page.goto(env().url + '/no/such/screen');
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();
       await online(page);
-      await visit('09-not-found');
+      await visit('12-not-found');
       sam.assertClean();
       await sam.context.close();
     });
@@ -151,6 +168,11 @@ describe('screens', () => {
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
     await page.keyboard.type(env().password);
+    await page.keyboard.press('Enter');
+    // The second step: its heading takes focus, the next Tab reaches the code field.
+    await page.getByRole('heading', { name: 'Enter your security code' }).waitFor();
+    await tabTo(page, 'the security code field', () => document.activeElement?.id === 'totp-code', 3);
+    await page.keyboard.type(await nextTotp(DEMO.owen));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Conversations', level: 1 }).waitFor();
     await online(page);

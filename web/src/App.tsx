@@ -3,14 +3,18 @@
 // the page holds by reloading it.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { getMe, logout } from './api/auth';
-import { isApiError, onSessionEnded } from './api/client';
+import { isApiError, onSessionEnded, onSessionLocked } from './api/client';
 import type { User } from './api/types';
 import { Layout } from './components/Layout';
 import { PageHeading } from './components/PageHeading';
+import { PinPrompt } from './components/PinPrompt';
 import { Link, navigate, usePath } from './router';
 import { allowed, findRoute } from './routes';
+import { LockScreen } from './screens/lock/LockScreen';
 import { SignInScreen } from './screens/signin/SignInScreen';
 import { SessionProvider } from './state/SessionContext';
+import { useIdleLock } from './state/useIdleLock';
+import { useLockState } from './state/lock';
 import { type EndReason, Session } from './state/session';
 import { eraseAndReload } from './state/wipe';
 
@@ -18,10 +22,11 @@ type AppState =
   | { kind: 'checking' }
   // The session has ended: nothing is shown while storage is erased and the page reloads.
   | { kind: 'ending' }
-  // mustChangePassword: a session from before a reload that still has to change its password
-  // (email: whose, to fill in the sign-in that follows the change).
-  | { kind: 'signed-out'; reason: string | null; mustChangePassword?: boolean; email?: string }
-  | { kind: 'signed-in'; session: Session };
+  // restricted: a session from before a reload that still has to change its password or enrol a
+  // second factor (email: whose, to fill in the sign-in that follows a password change).
+  | { kind: 'signed-out'; reason: string | null; restricted?: 'password' | 'enrol'; user?: User }
+  // lockIdleSeconds: from the login answer, until GET /me/security says.
+  | { kind: 'signed-in'; session: Session; lockIdleSeconds?: number };
 
 function endedReasonFromUrl(): string | null {
   return new URLSearchParams(window.location.search).get('ended');
@@ -36,20 +41,23 @@ export function App() {
     sessionRef.current?.stop();
     sessionRef.current = null;
     onSessionEnded(null);
+    onSessionLocked(null);
     setState({ kind: 'ending' });
     void eraseAndReload(reason);
   }, []);
 
   const begin = useCallback(
-    async (user: User) => {
+    async (user: User, lockIdleSeconds?: number) => {
       const session = new Session(user, end);
       sessionRef.current = session;
       onSessionEnded(() => session.end('expired'));
+      onSessionLocked(() => session.lockedElsewhere());
       try {
         await session.start();
       } catch (e) {
         if (isApiError(e, 'unauthenticated')) return; // onSessionEnded has taken over
         onSessionEnded(null);
+        onSessionLocked(null);
         session.stop();
         sessionRef.current = null;
         if (isApiError(e, 'forbidden')) {
@@ -62,7 +70,7 @@ export function App() {
         return;
       }
       if (window.location.pathname === '/signin') navigate('/', { replace: true });
-      setState({ kind: 'signed-in', session });
+      setState({ kind: 'signed-in', session, lockIdleSeconds });
     },
     [end],
   );
@@ -72,7 +80,8 @@ export function App() {
     getMe().then(
       (me) => {
         if (cancelled) return;
-        if (me.password_change_required) setState({ kind: 'signed-out', reason: null, mustChangePassword: true, email: me.email });
+        if (me.password_change_required) setState({ kind: 'signed-out', reason: null, restricted: 'password', user: me });
+        else if (me.mfa_enrollment_required) setState({ kind: 'signed-out', reason: null, restricted: 'enrol', user: me });
         else void begin(me);
       },
       () => !cancelled && setState({ kind: 'signed-out', reason: endedReasonFromUrl() }),
@@ -80,10 +89,10 @@ export function App() {
     return () => {
       cancelled = true;
       onSessionEnded(null);
+      onSessionLocked(null);
       sessionRef.current?.stop();
     };
   }, [begin]);
-
 
   if (state.kind === 'checking' || state.kind === 'ending') {
     return (
@@ -96,18 +105,31 @@ export function App() {
     return (
       <SignInScreen
         endedReason={state.reason}
-        mustChangePassword={state.mustChangePassword ?? false}
-        initialEmail={state.email ?? ''}
-        onSignedIn={(u) => void begin(u)}
+        restricted={state.restricted}
+        restrictedUser={state.user}
+        onSignedIn={(u, lockIdleSeconds) => void begin(u, lockIdleSeconds)}
       />
     );
   }
 
+  return <SignedIn session={state.session} path={path} lockIdleSeconds={state.lockIdleSeconds} />;
+}
+
+/**
+ * The signed-in app, or its lock screen. Locked, nothing of the screens is rendered: the content
+ * leaves the DOM (it stays in this page's memory, and the server holds back live events until
+ * the unlock).
+ */
+function SignedIn({ session, path, lockIdleSeconds }: { session: Session; path: string; lockIdleSeconds?: number }) {
+  const lock = useLockState(session.lock);
+  useIdleLock(session, lock, lockIdleSeconds);
+  if (lock.locked) return <LockScreen session={session} lock={lock} />;
   const found = findRoute(path);
-  const Screen = found && allowed(found.route, state.session.me.org_role) ? found.route.screen : null;
+  const Screen = found && allowed(found.route, session.me.org_role) ? found.route.screen : null;
   return (
-    <SessionProvider session={state.session}>
-      <Layout path={path} onSignOut={() => void state.session.signOut()}>
+    <SessionProvider session={session}>
+      <Layout path={path} onSignOut={() => void session.signOut()}>
+        {lock.needsPin && path !== '/me/security' && <PinPrompt />}
         {Screen && found ? <Screen key={path} params={found.params} /> : <NotFound />}
       </Layout>
     </SessionProvider>

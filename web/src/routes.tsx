@@ -3,11 +3,13 @@
 import type { ComponentType } from 'react';
 import type { OrgRole } from './api/types';
 import { type Params, matchPath } from './router';
+import { PolicyScreen } from './screens/admin/PolicyScreen';
 import { StaffScreen } from './screens/admin/StaffScreen';
 import { ConversationScreen } from './screens/conversation/ConversationScreen';
 import { ConversationListScreen } from './screens/conversations/ConversationListScreen';
 import { NewConversationScreen } from './screens/conversations/NewConversationScreen';
 import { MeScreen } from './screens/me/MeScreen';
+import { SecurityScreen } from './screens/security/SecurityScreen';
 import { ClinicalPolicyScreen } from './screens/admin/ClinicalPolicyScreen';
 import { RolesAdminScreen } from './screens/admin/RolesAdminScreen';
 import { AlertPolicyScreen } from './screens/ig/AlertPolicyScreen';
@@ -35,7 +37,9 @@ export const routes: readonly RouteDef[] = [
   { path: '/conversations/new', screen: NewConversationScreen },
   { path: '/conversations/:id', screen: ConversationScreen },
   { path: '/me', screen: MeScreen, nav: 'My account' },
+  { path: '/me/security', screen: SecurityScreen },
   { path: '/admin/staff', screen: StaffScreen, nav: 'Staff', roles: ['admin'] },
+  { path: '/admin/policy', screen: PolicyScreen, roles: ['admin'] },
   // Clinical workflow and the IG console (screens/patients, roles, admin, ig). Patient routes carry
   // the patient's id only, never an NHS number or any other identifier.
   { path: '/patients', screen: PatientsScreen, nav: 'Patients', roles: ['member', 'admin'] },
@@ -49,12 +53,6 @@ export const routes: readonly RouteDef[] = [
   { path: '/ig/investigations/open/:conversation', screen: InvestigationsScreen, roles: ['auditor'], section: '/ig' },
   { path: '/ig/alerts', screen: AlertsScreen, roles: ['auditor'], section: '/ig' },
   { path: '/ig/alert-policy', screen: AlertPolicyScreen, roles: ['auditor', 'admin'], section: '/ig' },
-  // Coming with their features (API.md "Clinical workflow" and later issues):
-  //   /patients/:id        patient timeline            screens/patient/
-  //   /roles               who is on call, message a role  screens/roles/
-  //   /me/security         sessions, devices, passkeys, PIN  screens/security/
-  //   /admin/roles, /admin/policies                    screens/admin/
-  //   /ig                  audit search, investigations (auditors)  screens/ig/
 ];
 
 export function findRoute(path: string): { route: RouteDef; params: Params } | null {

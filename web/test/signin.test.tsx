@@ -125,7 +125,8 @@ describe('sign-in', () => {
       'POST /api/v1/auth/mfa/totp': ({ body }) =>
         (body as { code: string }).code === '123456'
           ? { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } }
-          : apiError(401, 'unauthenticated'),
+          : // the server's answer to a wrong code: the same token may be tried again
+            { status: 401, body: { error: { code: 'mfa_required', message: 'the code is not right (or was used already)' }, mfa_token: 'mfa-123', methods: ['totp', 'webauthn'] } },
       'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
     });
     render(<App />);
@@ -142,6 +143,56 @@ describe('sign-in', () => {
       { mfa_token: 'mfa-123', code: '654321' },
       { mfa_token: 'mfa-123', code: '123456' },
     ]);
+  });
+
+  it('offers a recovery code instead, and starts again when the second step has expired', async () => {
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 401, body: { error: { code: 'mfa_required', message: 'x' }, mfa_token: 'mfa-9', methods: ['totp', 'recovery_code'] } },
+      'POST /api/v1/auth/mfa/recovery': apiError(401, 'unauthenticated', 'the sign-in has expired'),
+    });
+    render(<App />);
+    const u = await signIn();
+    await screen.findByRole('heading', { name: 'Enter your security code' });
+    await u.click(screen.getByRole('button', { name: 'Use a recovery code' }));
+    expect(await screen.findByRole('heading', { name: 'Enter a recovery code' })).toHaveFocus();
+    await u.type(screen.getByLabelText('Recovery code'), 'k7dq-m2xa-p9fh');
+    await u.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { name: 'Sign in to Wardline' })).toBeInTheDocument();
+    expect(within(errorSummary()).getByText(/timed out, or there were too many wrong answers/)).toBeInTheDocument();
+    expect(calls.find((c) => c.path === '/api/v1/auth/mfa/recovery')?.body).toEqual({ mfa_token: 'mfa-9', code: 'k7dq-m2xa-p9fh' });
+  });
+
+  it('sets up an authenticator app when the organisation requires one: QR code and key, code, recovery codes once', async () => {
+    const me = user();
+    const codes = Array.from({ length: 10 }, (_, i) => `code-${i}`);
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me, mfa_enrollment_required: true, lock_idle_seconds: 60 } },
+      'POST /api/v1/me/totp': { status: 200, body: { secret, otpauth_url: `otpauth://totp/Wardline:ada%40example.nhs.uk?secret=${secret}&issuer=Wardline` } },
+      'POST /api/v1/me/totp/confirm': ({ body }) => ((body as { code: string }).code === '123456' ? { status: 200, body: { recovery_codes: codes } } : apiError(400, 'invalid', 'the code is not right')),
+      'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
+    });
+    render(<App />);
+    const u = await signIn();
+    expect(await screen.findByRole('heading', { name: 'Set up your authenticator app' })).toBeInTheDocument();
+    const qr = await screen.findByRole('img', { name: /QR code/ });
+    expect(qr.tagName.toLowerCase()).toBe('svg');
+    expect(qr.querySelector('path')?.getAttribute('d')).toMatch(/^M\d+ \d+h\d+v1h-\d+z/);
+    expect(screen.getByText('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP')).toBeInTheDocument();
+    await u.type(screen.getByLabelText('Code from the app'), '000000');
+    await u.click(screen.getByRole('button', { name: 'Confirm' }));
+    expect(within(errorSummary()).getByText(/The code is not correct/)).toBeInTheDocument();
+    await u.clear(screen.getByLabelText('Code from the app'));
+    await u.type(screen.getByLabelText('Code from the app'), '123 456');
+    await u.click(screen.getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByRole('heading', { name: 'Save your recovery codes' })).toBeInTheDocument();
+    expect(within(screen.getByRole('list', { name: 'Recovery codes' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(codes);
+    await u.click(screen.getByRole('button', { name: 'I have saved my recovery codes' }));
+    expect(await screen.findByRole('heading', { name: 'Conversations' })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === '/api/v1/me/totp/confirm').map((c) => c.body)).toEqual([{ code: '000000' }, { code: '123456' }]);
+    expect(document.body.textContent).not.toContain('code-0');
   });
 
   it('explains why the last session ended', async () => {

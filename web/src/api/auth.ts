@@ -1,6 +1,6 @@
 // Sign-in, second factor, password and the caller's own account (API.md "Authentication").
 import { ApiError, request } from './client';
-import type { LoginOK, Me, MfaMethod, TotpEnrolment } from './types';
+import type { LoginOK, Me, MfaMethod, PublicKeyJSON, TotpEnrolment } from './types';
 
 export function login(email: string, password: string): Promise<LoginOK> {
   return request<LoginOK>('/auth/login', { method: 'POST', body: { email, password }, anonymous: true });
@@ -8,6 +8,28 @@ export function login(email: string, password: string): Promise<LoginOK> {
 
 export function loginTotp(mfaToken: string, code: string): Promise<LoginOK> {
   return request<LoginOK>('/auth/mfa/totp', { method: 'POST', body: { mfa_token: mfaToken, code }, anonymous: true });
+}
+
+export function loginRecoveryCode(mfaToken: string, code: string): Promise<LoginOK> {
+  return request<LoginOK>('/auth/mfa/recovery', { method: 'POST', body: { mfa_token: mfaToken, code }, anonymous: true });
+}
+
+/** Second step with a passkey: the assertion options for this sign-in. */
+export function beginMfaPasskey(mfaToken: string): Promise<{ public_key: PublicKeyJSON }> {
+  return request('/auth/mfa/webauthn/begin', { method: 'POST', body: { mfa_token: mfaToken }, anonymous: true });
+}
+
+export function finishMfaPasskey(mfaToken: string, credential: Record<string, unknown>): Promise<LoginOK> {
+  return request<LoginOK>('/auth/mfa/webauthn/finish', { method: 'POST', body: { mfa_token: mfaToken, credential }, anonymous: true });
+}
+
+/** Passwordless sign-in: a discoverable passkey names its user. */
+export function beginPasskeyLogin(): Promise<{ challenge_id: string; public_key: PublicKeyJSON }> {
+  return request('/auth/passkey/begin', { method: 'POST', anonymous: true });
+}
+
+export function finishPasskeyLogin(challengeId: string, credential: Record<string, unknown>): Promise<LoginOK> {
+  return request<LoginOK>('/auth/passkey/finish', { method: 'POST', body: { challenge_id: challengeId, credential }, anonymous: true });
 }
 
 export function logout(): Promise<void> {
@@ -41,9 +63,11 @@ export interface MfaChallenge {
   methods: MfaMethod[];
 }
 
+const METHODS: readonly string[] = ['totp', 'webauthn', 'recovery_code'];
+
 export function mfaChallenge(err: ApiError): MfaChallenge | null {
   if (err.code !== 'mfa_required') return null;
   const token = err.body.mfa_token;
-  const methods = Array.isArray(err.body.methods) ? err.body.methods.filter((m): m is MfaMethod => m === 'totp' || m === 'webauthn') : [];
+  const methods = Array.isArray(err.body.methods) ? err.body.methods.filter((m): m is MfaMethod => METHODS.includes(m as string)) : [];
   return typeof token === 'string' ? { mfaToken: token, methods } : null;
 }

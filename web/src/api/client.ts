@@ -85,6 +85,17 @@ export function onSessionEnded(handler: SessionEndedHandler | null): void {
   sessionEnded = handler;
 }
 
+type SessionLockedHandler = () => void;
+let sessionLocked: SessionLockedHandler | null = null;
+
+/**
+ * Called whenever a signed-in call answers 423: the session is locked (by another tab of this
+ * browser, or before this page knew). The app then shows its lock screen.
+ */
+export function onSessionLocked(handler: SessionLockedHandler | null): void {
+  sessionLocked = handler;
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   body?: unknown;
@@ -144,6 +155,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
 
   const err = errorFromResponse(res.status, body, res.headers.get('Retry-After'));
   if (err.status === 401 && err.code === 'unauthenticated' && !opts.anonymous && sessionEnded) sessionEnded();
+  if (err.status === 423 && !opts.anonymous && sessionLocked) sessionLocked();
   throw err;
 }
 

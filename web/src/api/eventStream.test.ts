@@ -7,6 +7,7 @@ function handlers(over: Partial<StreamHandlers> = {}) {
     messages: vi.fn(),
     event: vi.fn(),
     revoked: vi.fn(),
+    lock: vi.fn(),
     status: vi.fn(),
     sessionAlive: vi.fn().mockResolvedValue(true),
     ...over,
@@ -119,6 +120,25 @@ describe('EventStream', () => {
     ws2.deliver({ type: 'hello', user_id: 'u-me', server_time: '' });
     expect(ws2.sent).toEqual([{ type: 'resume', cursors: { 'c-1': 2 } }]);
     onLine.mockRestore();
+    s.stop();
+  });
+
+  it('reports lock and unlock at once, even while a resume waits for the unlock', () => {
+    const h = handlers();
+    const s = stream(h);
+    s.know('c-1', 2);
+    s.start();
+    const ws = FakeWebSocket.latest();
+    ws.deliver({ type: 'hello', user_id: 'u-me', server_time: '' });
+    ws.deliver({ type: 'session.locked' });
+    expect(h.lock).toHaveBeenLastCalledWith(true);
+    ws.deliver({ type: 'session.unlocked' });
+    expect(h.lock).toHaveBeenLastCalledWith(false);
+    ws.deliver({ type: 'message.created', message: message(3) });
+    expect(h.messages).not.toHaveBeenCalled(); // still held until resume.done
+    ws.deliver({ type: 'resume.done' });
+    expect(h.messages).toHaveBeenCalledTimes(1);
+    expect(h.event).not.toHaveBeenCalled(); // the lock frames are not handed on as events
     s.stop();
   });
 

@@ -24,6 +24,8 @@ export interface StreamHandlers {
   messages(source: MessageSource, messages: Message[], silent?: boolean): void;
   event(event: AnyServerEvent): void;
   revoked(): void;
+  /** The session locked (true) or unlocked (false). */
+  lock(locked: boolean): void;
   status(status: StreamStatus): void;
   /** After a connection that never said hello: is the session still good? false stops the stream. */
   sessionAlive(): Promise<boolean>;
@@ -163,6 +165,9 @@ export class EventStream {
           break;
         case 'fetchHistory':
           void this.fill(fx.conversationId, fx.afterSeq);
+          break;
+        case 'lock':
+          this.handlers.lock(fx.locked);
           break;
         case 'revoked':
           this.stop();

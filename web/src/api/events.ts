@@ -19,6 +19,8 @@ export type ServerEvent =
   | { type: 'receipt'; conversation_id: string; message_id: string; seq: number; user_id: string; kind: ReceiptKind; at: string }
   | { type: 'conversation.updated'; conversation: Conversation }
   | { type: 'session.revoked' }
+  | { type: 'session.locked' }
+  | { type: 'session.unlocked' }
   | { type: 'resume.done' }
   | { type: 'resume.truncated'; conversation_id: string; from_seq: number };
 
@@ -39,7 +41,9 @@ export type Effect =
   | { kind: 'event'; event: AnyServerEvent }
   /** Page history forward from afterSeq and give each page to historyPage(). */
   | { kind: 'fetchHistory'; conversationId: string; afterSeq: number }
-  | { kind: 'revoked' };
+  | { kind: 'revoked' }
+  /** The session locked or unlocked (this tab, another tab of the browser, the server). */
+  | { kind: 'lock'; locked: boolean };
 
 export interface StreamState {
   readonly phase: Phase;
@@ -181,6 +185,11 @@ function receiveLive(state: StreamState, event: AnyServerEvent): Step {
 export function receive(state: StreamState, event: AnyServerEvent): Step {
   // A revoked session wins over everything, even in the middle of a replay.
   if (event.type === 'session.revoked') return { state, effects: [{ kind: 'revoked' }] };
+  // Locking is never held back: a stream that connects to a locked session says hello, then
+  // session.locked, and answers the resume only after the unlock.
+  if (event.type === 'session.locked' || event.type === 'session.unlocked') {
+    return { state, effects: [{ kind: 'lock', locked: event.type === 'session.locked' }] };
+  }
 
   if (state.phase === 'connecting' || state.phase === 'offline') {
     if (event.type !== 'hello') return { state, effects: [] };

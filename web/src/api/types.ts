@@ -15,9 +15,11 @@ export interface User {
   status: UserStatus;
 }
 
-/** GET /me: the user, and whether the session is still restricted to a password change. */
+/** GET /me: the user, and what the session must do first (change password, enrol) or is (locked). */
 export interface Me extends User {
   password_change_required?: boolean;
+  mfa_enrollment_required?: boolean;
+  locked?: boolean;
 }
 
 export interface LoginOK {
@@ -26,9 +28,11 @@ export interface LoginOK {
   user: User;
   password_change_required?: boolean;
   mfa_enrollment_required?: boolean;
+  /** The organisation's idle time before the app locks its screen. */
+  lock_idle_seconds?: number;
 }
 
-export type MfaMethod = 'totp' | 'webauthn';
+export type MfaMethod = 'totp' | 'webauthn' | 'recovery_code';
 
 export type ConversationKind = 'direct' | 'group' | 'channel';
 export type MemberRole = 'owner' | 'member';
@@ -124,3 +128,52 @@ export interface TotpEnrolment {
   secret: string;
   otpauth_url: string;
 }
+
+/** GET /me/security: what the account has and what the organisation asks. */
+export interface Security {
+  totp: boolean;
+  recovery_codes_remaining: number;
+  passkeys: number;
+  pin: boolean;
+  mfa_required: boolean;
+  passwordless_allowed: boolean;
+  lock_idle_seconds: number;
+  locked: boolean;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** One signed-in device (a session). */
+export interface DeviceSession {
+  id: string;
+  user_id: string;
+  name: string;
+  device: string;
+  address: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  locked_at?: string;
+  current: boolean;
+}
+
+/** The organisation's sign-in policy (GET/PATCH /admin/policy). */
+export interface Policy {
+  session_idle_minutes: number;
+  session_absolute_minutes: number;
+  login_lock_failures: number;
+  login_addr_failures: number;
+  login_window_minutes: number;
+  login_lock_minutes: number;
+  lock_idle_seconds: number;
+  mfa_required: boolean;
+  passwordless_allowed: boolean;
+}
+
+/** WebAuthn options in the W3C JSON form (base64url strings where the browser wants buffers). */
+export type PublicKeyJSON = Record<string, unknown>;

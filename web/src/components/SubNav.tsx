@@ -35,6 +35,7 @@ export function AdminNav() {
         { href: '/admin/roles', text: 'Roles and rotas' },
         { href: '/admin/clinical-policy', text: 'Clinical policy' },
         { href: '/ig/alert-policy', text: 'Alert policy' },
+        { href: '/admin/policy', text: 'Sign-in policy' },
       ]}
     />
   );

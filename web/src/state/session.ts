@@ -2,28 +2,36 @@
 // Stopping it drops everything it held.
 
 import { changePassword, getMe, logout } from '../api/auth';
-import { isApiError } from '../api/client';
+import { ApiError, isApiError } from '../api/client';
 import * as convApi from '../api/conversations';
 import type { AnyServerEvent, ServerEvent } from '../api/events';
 import { EventStream, type StreamOptions } from '../api/eventStream';
 import * as msgApi from '../api/messages';
-import type { Conversation, ConversationKind, DirectoryPerson, Message, Priority, User } from '../api/types';
+import * as secApi from '../api/security';
+import type { Conversation, ConversationKind, DirectoryPerson, Message, Priority, Security, User } from '../api/types';
+import { usePasskey } from '../api/webauthn';
 import { ClinicalStore } from './clinical';
 import { onClinicalEvent, onClinicalMessages, onSent } from './clinicalSession';
 import { newClientId } from './ids';
+import { LockStore, canUnlock, triesLeftFrom } from './lock';
 import { conversationTitle, personName, ticksFor } from './selectors';
 import { ChatStore } from './store';
 
-export type EndReason = 'revoked' | 'expired' | 'signed-out' | 'password-changed';
+export type EndReason = 'revoked' | 'expired' | 'signed-out' | 'password-changed' | 'locked-out' | 'signed-out-everywhere';
 
 const HISTORY_PAGE = 50;
 const RECEIPT_FETCHES = 20;
 
 export class Session {
   readonly store = new ChatStore();
+  /** The screen lock: locked or not, tries left, what the account can unlock with. */
+  readonly lock = new LockStore();
   /** Escalations, send warnings, silent copies, urgent alerts, duty, patients (state/clinical.ts). */
   readonly clinical = new ClinicalStore();
   readonly stream: EventStream;
+  /** The session was locked when this page opened: loading waits for the unlock. */
+  private loadAfterUnlock = false;
+  private loaded = false;
   private over = false;
   /** Set while a change is under way that ends the session on purpose (a new password). */
   private expectedEnd: EndReason | null = null;
@@ -45,6 +53,7 @@ export class Session {
         },
         event: (e) => this.onEvent(e),
         revoked: () => this.end('revoked'),
+        lock: (locked) => (locked ? this.lockedElsewhere() : this.unlockedElsewhere()),
         status: (status) => {
           this.store.dispatch({ type: 'connection', status });
           if (status === 'online' && this.wasOnline) void this.catchUp().catch(() => undefined);
@@ -67,8 +76,36 @@ export class Session {
     );
   }
 
-  /** Loads the conversation list and opens the event stream. Throws ApiError (403 for a restricted session). */
+  /**
+   * Learns the lock policy, then loads the conversation list and opens the event stream (after the
+   * unlock, when the session is locked). Throws ApiError (403 for a restricted session).
+   */
   async start(): Promise<void> {
+    const security = await this.refreshSecurity();
+    if (security?.locked) {
+      this.lock.dispatch({ type: 'locked' });
+      this.loadAfterUnlock = true;
+      return;
+    }
+    await this.load();
+  }
+
+  /** Reads what the account can unlock with and the idle time (after a change on the security page too). */
+  async refreshSecurity(): Promise<Security | null> {
+    try {
+      const security = await secApi.getSecurity();
+      this.lock.dispatch({ type: 'security', security });
+      return security;
+    } catch (e) {
+      // A restricted or ended session must stop the start; anything else only costs the idle lock
+      // its knowledge of a PIN (locking is then tried, and a 409 asks for a PIN).
+      if (isApiError(e, 'forbidden') || isApiError(e, 'unauthenticated')) throw e;
+      return null;
+    }
+  }
+
+  private async load(): Promise<void> {
+    this.loaded = true;
     const items = await convApi.listAllConversations();
     for (const c of items) this.stream.know(c.id, c.last_seq);
     this.store.dispatch({ type: 'conversations', items });
@@ -94,6 +131,82 @@ export class Session {
     this.store.dispatch({ type: 'conversations', items });
     const viewing = this.store.getState().viewing;
     if (viewing) await this.open(viewing);
+  }
+
+  // ---- The screen lock ------------------------------------------------------------------------
+
+  /**
+   * The organisation's idle time passed. With a PIN or passkey the screen locks at once (the
+   * screens leave the DOM) and the server is told; without either there is nothing to unlock
+   * with (the server would answer 409), so the app asks for a PIN instead of locking.
+   */
+  async idle(): Promise<void> {
+    const st = this.lock.getState();
+    if (st.locked || this.over) return;
+    if (st.security && !canUnlock(st.security)) {
+      this.lock.dispatch({ type: 'idleWithoutPin' });
+      return;
+    }
+    this.lock.dispatch({ type: 'locked' });
+    try {
+      await secApi.lockSession();
+    } catch (e) {
+      if (isApiError(e, 'conflict')) {
+        // The PIN was removed meanwhile (another device): nothing to unlock with.
+        this.lock.dispatch({ type: 'unlocked' });
+        this.lock.dispatch({ type: 'idleWithoutPin' });
+        void this.refreshSecurity().catch(() => undefined);
+      }
+      // Otherwise (offline) the screen stays locked: the unlock checks the PIN whether or not the
+      // server heard of the lock.
+    }
+  }
+
+  /** The server or another tab of this browser (same session) locked it. */
+  lockedElsewhere(): void {
+    if (!this.over) this.lock.dispatch({ type: 'locked' });
+  }
+
+  /** Another tab of this browser unlocked the session. */
+  unlockedElsewhere(): void {
+    if (this.lock.getState().locked) this.afterUnlock();
+  }
+
+  /**
+   * Unlocks with the PIN or (no pin given) a passkey. A wrong answer throws the ApiError (403, its
+   * message counting the tries left); the last wrong one ends the session, which then reloads to
+   * sign-in saying why. Browser errors of the passkey prompt are thrown as they come.
+   */
+  async unlock(pin?: string): Promise<void> {
+    const last = this.lock.getState().triesLeft === 1;
+    if (last) this.expectedEnd = 'locked-out';
+    try {
+      if (pin !== undefined) {
+        await secApi.unlockSession({ pin });
+      } else {
+        const { public_key } = await secApi.beginPasskeyUnlock();
+        await secApi.unlockSession({ credential: await usePasskey(public_key) });
+      }
+    } catch (e) {
+      if (isApiError(e, 'unauthenticated')) {
+        this.expectedEnd = 'locked-out';
+        this.end('locked-out');
+        return;
+      }
+      if (last) this.expectedEnd = null;
+      if (e instanceof ApiError && e.code === 'forbidden') this.lock.dispatch({ type: 'wrongAnswer', triesLeft: triesLeftFrom(e.message) });
+      throw e;
+    }
+    if (last) this.expectedEnd = null;
+    this.afterUnlock();
+  }
+
+  private afterUnlock(): void {
+    this.lock.dispatch({ type: 'unlocked' });
+    if (this.loadAfterUnlock && !this.loaded) {
+      this.loadAfterUnlock = false;
+      void this.load().catch(() => undefined);
+    }
   }
 
   stop(): void {
@@ -262,6 +375,18 @@ export class Session {
     this.expectedEnd = 'signed-out';
     await logout().catch(() => undefined);
     this.end('signed-out');
+  }
+
+  /** The lost-phone button: every session of mine ends, this one included. */
+  async signOutEverywhere(): Promise<void> {
+    this.expectedEnd = 'signed-out-everywhere';
+    try {
+      await secApi.endAllMySessions();
+    } catch (e) {
+      this.expectedEnd = null;
+      throw e;
+    }
+    this.end('signed-out-everywhere');
   }
 
   /** Changes my password; the server then ends every session of mine, this one included. */

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { StaffAction } from '../../api/admin';
 import type { User } from '../../api/types';
+import { StaffSecurityPanel } from './StaffSecurityPanel';
 
 const STATUS_TAG: Record<string, string> = { active: 'nhsuk-tag--green', suspended: 'nhsuk-tag--orange', offboarded: 'nhsuk-tag--grey' };
 const STATUS_LABEL: Record<string, string> = { active: 'Active', suspended: 'Suspended', offboarded: 'Offboarded' };
@@ -23,6 +24,7 @@ export function StaffRow({ user, isMe, onAction }: Props) {
   const [confirming, setConfirming] = useState<StaffAction | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
   const available: StaffAction[] =
     isMe ? [] : user.status === 'active' ? ['suspend', 'offboard'] : user.status === 'suspended' ? ['reinstate', 'offboard'] : ['reinstate'];
 
@@ -40,6 +42,7 @@ export function StaffRow({ user, isMe, onAction }: Props) {
   }
 
   return (
+    <>
     <tr className="nhsuk-table__row">
       <td className="nhsuk-table__cell">
         <span className="nhsuk-table-responsive__heading" aria-hidden="true">Name </span>
@@ -74,6 +77,12 @@ export function StaffRow({ user, isMe, onAction }: Props) {
           </div>
         ) : (
           <span className="app-button-row">
+            {!isMe && user.status !== 'offboarded' && (
+              <button type="button" className="nhsuk-button nhsuk-button--secondary nhsuk-button--small" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+                {open ? 'Hide sign-in' : 'Sign-in'}
+                <span className="nhsuk-u-visually-hidden"> and devices of {user.display_name}</span>
+              </button>
+            )}
             {available.map((a) => (
               <button key={a} type="button" className="nhsuk-button nhsuk-button--secondary nhsuk-button--small" onClick={() => setConfirming(a)}>
                 {a[0]!.toUpperCase() + a.slice(1)}
@@ -89,5 +98,13 @@ export function StaffRow({ user, isMe, onAction }: Props) {
         )}
       </td>
     </tr>
+    {open && (
+      <tr className="nhsuk-table__row app-staff-table__detail">
+        <td className="nhsuk-table__cell" colSpan={4}>
+          <StaffSecurityPanel user={user} />
+        </td>
+      </tr>
+    )}
+    </>
   );
 }

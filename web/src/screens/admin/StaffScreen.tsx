@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { type StaffAction, actOnStaff, listStaff } from '../../api/admin';
 import type { CreatedStaff, User, UserStatus } from '../../api/types';
 import { PageHeading } from '../../components/PageHeading';
+import { Link } from '../../router';
 import { useSession } from '../../state/SessionContext';
 import { CreateStaffForm } from './CreateStaffForm';
 import { StaffRow } from './StaffRow';
@@ -42,6 +43,9 @@ export function StaffScreen() {
   return (
     <>
       <PageHeading>Staff</PageHeading>
+      <p>
+        <Link href="/admin/policy">Organisation sign-in policy</Link>: second step, passkeys, screen lock and session limits.
+      </p>
       {created ? (
         <div className="nhsuk-card nhsuk-card--feature app-created" role="status">
           <div className="nhsuk-card__content nhsuk-card__content--feature">

@@ -1,5 +1,6 @@
 // My account: who I am to the organisation, changing my password, signing out.
 import { PageHeading } from '../../components/PageHeading';
+import { Link } from '../../router';
 import { useSession } from '../../state/SessionContext';
 import { PasswordChangeForm } from '../signin/PasswordChangeForm';
 import { DutySection } from './DutySection';
@@ -40,7 +41,12 @@ export function MeScreen() {
       {/* The session ends with the change; Session.changePassword takes the app to sign-in. */}
       <PasswordChangeForm change={(current, next) => session.changePassword(current, next)} onChanged={() => undefined} />
 
-      {/* Sessions and devices, passkeys, PIN and duty status arrive here with their features. */}
+      <h2 className="nhsuk-heading-m">Sign-in and security</h2>
+      <p>Your screen lock PIN, authenticator app, recovery codes, passkeys, and the devices where you are signed in.</p>
+      <p>
+        <Link href="/me/security">Manage sign-in and security</Link>
+      </p>
+
       <h2 className="nhsuk-heading-m">Sign out</h2>
       <p>Signing out clears Wardline from this device.</p>
       <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => void session.signOut()}>

@@ -58,7 +58,7 @@ export function PasswordChangeForm({ knownCurrent, submitLabel = 'Change passwor
       <TextField
         id="new-password"
         label="New password"
-        hint="Use a long password you do not use anywhere else. Three or four random words work well."
+        hint="At least 12 characters, and not one you use anywhere else. Three or four random words work well."
         type="password"
         autoComplete="new-password"
         value={next}

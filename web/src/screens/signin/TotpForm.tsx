@@ -7,16 +7,15 @@ interface Props {
   busy: boolean;
   serverError: string | null;
   onSubmit: (code: string) => void;
-  onCancel: () => void;
 }
 
-export function TotpForm({ busy, serverError, onSubmit, onCancel }: Props) {
+export function TotpForm({ busy, serverError, onSubmit }: Props) {
   const [code, setCode] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    const digits = code.replace(/\s/g, '');
+    const digits = code.replace(/[\s-]/g, '');
     const p = /^\d{6}$/.test(digits) ? null : 'Enter the 6-digit code from your authenticator app';
     setProblem(p);
     if (!p) onSubmit(digits);
@@ -37,14 +36,9 @@ export function TotpForm({ busy, serverError, onSubmit, onCancel }: Props) {
         onChange={setCode}
         error={error ?? undefined}
       />
-      <div className="app-button-row">
-        <button className="nhsuk-button" type="submit" disabled={busy}>
-          {busy ? 'Checking…' : 'Continue'}
-        </button>
-        <button className="nhsuk-button nhsuk-button--secondary" type="button" onClick={onCancel}>
-          Start again
-        </button>
-      </div>
+      <button className="nhsuk-button" type="submit" disabled={busy}>
+        {busy ? 'Checking…' : 'Continue'}
+      </button>
     </form>
   );
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// /metrics answers anonymously in Prometheus' text format, counts what happened, and labels
+// requests by route pattern: no id, path or anything a user typed reaches it.
+func TestMetrics(t *testing.T) {
+	ts := MustRunServer(t)
+	alice, bob := ts.NewUser("member"), ts.NewUser("member")
+	conv := alice.StartConversation("group", "Ward 7 handover", bob)
+	s := bob.Connect()
+	s.Resume(map[string]int64{})
+	s.NextOf("resume.done")
+	const body = "Bed 4 NEWS 7, please review"
+	alice.Send(conv.ID, body)
+	s.Messages(1)
+
+	res, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	out := string(raw)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /metrics without credentials: %d", res.StatusCode)
+	}
+	for _, want := range []string{
+		"wardline_messages_accepted_total 1",
+		`wardline_http_request_duration_seconds_count{method="POST",route="POST /api/v1/conversations/{id}/messages",status="201"} 1`,
+		"wardline_open_connections 1",
+		"wardline_fanout_seconds_count",
+		"wardline_store_commit_batch_size_count",
+		"go_memstats_heap_inuse_bytes",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`wardline_fanout_seconds_count (\d+)`).FindStringSubmatch(out); m == nil || m[1] == "0" {
+		t.Errorf("fan-out latency recorded nothing for a delivered message: %v", m)
+	}
+	for _, secret := range []string{conv.ID, alice.User.ID, bob.User.ID, alice.User.Email, "Bed 4", "handover"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("metrics hold %q", secret)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package nats_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	"wardline"
+	"wardline/keyring"
+	wnats "wardline/nats"
+	"wardline/nats/natstest"
+)
+
+// transport returns the event-bus keys of a new master key file, and that of a second node
+// loading the same file.
+func transport(t *testing.T) (a, b *keyring.Transport) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "master.key")
+	m, err := keyring.CreateMasterKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := keyring.LoadMasterKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ = m.Transport("event-bus")
+	b, _ = m2.Transport("event-bus")
+	return a, b
+}
+
+// subject is private to one test: the shared server carries other engineers' tests too.
+func subject() string { return "wardline.test." + wardline.NewID() }
+
+func connect(t *testing.T, url, subj string, sealer wnats.Sealer, opts ...func(*wnats.Options)) *wnats.Bus {
+	t.Helper()
+	o := wnats.Options{Subject: subj, Sealer: sealer, Name: t.Name()}
+	for _, f := range opts {
+		f(&o)
+	}
+	b, err := wnats.Connect(url, o)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// recorder collects the events a subscriber receives.
+type recorder struct {
+	mu     sync.Mutex
+	events []*wardline.Event
+	got    chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{got: make(chan struct{}, 1024)} }
+
+func (r *recorder) fn(e *wardline.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	r.got <- struct{}{}
+}
+
+func (r *recorder) wait(t *testing.T, n int) []*wardline.Event {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.mu.Lock()
+		if len(r.events) >= n {
+			out := append([]*wardline.Event(nil), r.events...)
+			r.mu.Unlock()
+			return out
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.got:
+		case <-deadline:
+			t.Fatalf("got %d events, want %d", len(r.events), n)
+		}
+	}
+}
+
+func messageEvent(seq int64, body string) *wardline.Event {
+	return &wardline.Event{Type: wardline.EventMessageCreated, Recipients: []string{"u1", "u2"},
+		Message: &wardline.Message{ID: wardline.NewID(), ConversationID: "c1", Seq: seq, SenderID: "u1", Body: body, Priority: wardline.PriorityRoutine}}
+}
+
+func TestBus(t *testing.T) {
+	url := natstest.ServerURL(t)
+	t.Run("OtherNodeReceives", func(t *testing.T) {
+		ka, kb := transport(t)
+		subj := subject()
+		a, b := connect(t, url, subj, ka), connect(t, url, subj, kb)
+		ra, rb := newRecorder(), newRecorder()
+		a.Subscribe(ra.fn)
+		b.Subscribe(rb.fn)
+		for i := range 50 {
+			if err := a.Publish(t.Context(), messageEvent(int64(i+1), "Bed 4 obs please")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rb.wait(t, 50)
+		for i, e := range got {
+			if e.Type != wardline.EventMessageCreated || e.Message.Seq != int64(i+1) || e.Message.Body != "Bed 4 obs please" {
+				t.Fatalf("event %d on the other node: got %+v (seq %d), want message.created seq %d in order", i, e, e.Message.Seq, i+1)
+			}
+			if len(e.Recipients) != 2 {
+				t.Errorf("recipients: got %v", e.Recipients)
+			}
+		}
+		// The publishing node delivers to itself once, not again when NATS echoes it.
+		time.Sleep(100 * time.Millisecond)
+		if n := len(ra.wait(t, 50)); n != 50 {
+			t.Errorf("publishing node got %d events, want 50", n)
+		}
+	})
+
+	t.Run("SealedOnTheWire", func(t *testing.T) {
+		ka, _ := transport(t)
+		subj := subject()
+		a := connect(t, url, subj, ka)
+		raw, err := natsgo.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		sub, err := raw.SubscribeSync(subj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw.Flush()
+		if err := a.Publish(t.Context(), messageEvent(1, "Patient in bay 3 is deteriorating")); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, clear := range []string{"deteriorating", "message.created", "u1", "c1"} {
+			if bytes.Contains(msg.Data, []byte(clear)) {
+				t.Errorf("NATS payload holds %q in clear", clear)
+			}
+		}
+	})
+
+	t.Run("ErrOtherMasterKey", func(t *testing.T) {
+		ka, _ := transport(t)
+		kc, _ := transport(t)
+		subj := subject()
+		var errs atomic.Int32
+		a := connect(t, url, subj, ka)
+		c := connect(t, url, subj, kc, func(o *wnats.Options) { o.OnError = func(error) { errs.Add(1) } })
+		rc := newRecorder()
+		c.Subscribe(rc.fn)
+		a.Publish(t.Context(), messageEvent(1, "x"))
+		deadline := time.Now().Add(5 * time.Second)
+		for errs.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if errs.Load() == 0 || len(rc.events) != 0 {
+			t.Errorf("a node with another master key: %d errors, %d events; want the event dropped", errs.Load(), len(rc.events))
+		}
+	})
+
+	t.Run("Ping", func(t *testing.T) {
+		ka, _ := transport(t)
+		a := connect(t, url, subject(), ka)
+		if err := a.Ping(t.Context()); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+	})
+
+	t.Run("ErrNoSealer", func(t *testing.T) {
+		if _, err := wnats.Connect(url, wnats.Options{}); err == nil {
+			t.Errorf("Connect without a Sealer succeeded")
+		}
+	})
+}
+
+// A restart of NATS: Ping fails while it is down, the bus reconnects by itself, OnGap tells the
+// node it may have missed events, and events flow again. On a private server: never restart the
+// shared one.
+func TestBusSurvivesRestart(t *testing.T) {
+	srv := natstest.Start(t)
+	ka, kb := transport(t)
+	subj := subject()
+	gaps := make(chan struct{}, 10)
+	a := connect(t, srv.URL(), subj, ka)
+	b := connect(t, srv.URL(), subj, kb, func(o *wnats.Options) { o.OnGap = func() { gaps <- struct{}{} } })
+	rb := newRecorder()
+	b.Subscribe(rb.fn)
+	a.Publish(t.Context(), messageEvent(1, "before"))
+	rb.wait(t, 1)
+
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	if err := b.Ping(ctx); err == nil {
+		t.Errorf("Ping while NATS is down: got nil")
+	}
+	cancel()
+	time.Sleep(200 * time.Millisecond)
+	srv.Restart(0)
+
+	select {
+	case <-gaps:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OnGap after the reconnect")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Ping(t.Context()) != nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := b.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping after restart: %v", err)
+	}
+	a.Publish(t.Context(), messageEvent(2, "after"))
+	got := rb.wait(t, 2)
+	if got[len(got)-1].Message.Body != "after" {
+		t.Errorf("last event after restart: got %+v", got[len(got)-1].Message)
+	}
+}

@@ -1,0 +1,219 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"wardline"
+)
+
+const messageColumns = `id, conversation_id, seq, sender_id, client_id, body_sealed, priority, requires_ack, created_at, edited_at, deleted, version`
+
+func scanMessage(r interface{ Scan(...any) error }) (*wardline.Message, error) {
+	var m wardline.Message
+	if err := r.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.SenderID, &m.ClientID, &m.BodySealed, &m.Priority,
+		&m.RequiresAck, &m.CreatedAt, &m.EditedAt, &m.Deleted, &m.Version); err != nil {
+		if isNoRows(err) {
+			return nil, notFound("message")
+		}
+		return nil, err
+	}
+	m.CreatedAt = utc(m.CreatedAt)
+	m.EditedAt = utcPtr(m.EditedAt)
+	return &m, nil
+}
+
+func (q queries) InsertMessage(ctx context.Context, m *wardline.Message) error {
+	tag, err := q.db.Exec(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+		m.ID, m.ConversationID, m.Seq, m.SenderID, m.ClientID, m.BodySealed, m.Priority, m.RequiresAck,
+		m.CreatedAt, m.EditedAt, m.Deleted, m.Version)
+	if err == nil && tag.RowsAffected() == 0 {
+		return wardline.Errorf(wardline.ECONFLICT, "message exists")
+	}
+	return err
+}
+
+func (q queries) ReviseMessage(ctx context.Context, m *wardline.Message, prev *wardline.MessageVersion) error {
+	tag, err := q.db.Exec(ctx, `INSERT INTO message_versions (message_id, version, body_sealed, at, deleted) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+		prev.MessageID, prev.Version, prev.BodySealed, prev.At, prev.Deleted)
+	if err != nil {
+		return err
+	} else if tag.RowsAffected() == 0 {
+		return wardline.Errorf(wardline.ECONFLICT, "message changed meanwhile")
+	}
+	tag, err = q.db.Exec(ctx, `UPDATE messages SET body_sealed = $1, edited_at = $2, deleted = $3, version = $4 WHERE id = $5 AND version = $6`,
+		m.BodySealed, m.EditedAt, m.Deleted, m.Version, m.ID, prev.Version)
+	return mustAffect(tag, err, "message")
+}
+
+func (q queries) Message(ctx context.Context, convID, id string) (*wardline.Message, error) {
+	return scanMessage(q.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = $1 AND conversation_id = $2`, id, convID))
+}
+
+func (q queries) MessageByClientID(ctx context.Context, convID, senderID, clientID string) (*wardline.Message, error) {
+	return scanMessage(q.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`,
+		convID, senderID, clientID))
+}
+
+func (q queries) MessageBySeq(ctx context.Context, convID string, seq int64) (*wardline.Message, error) {
+	return scanMessage(q.db.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 AND seq = $2`, convID, seq))
+}
+
+// Messages answers in ascending seq; has-more means more in the direction of the query (older
+// for before_seq and for the latest page, newer for after_seq).
+func (q queries) Messages(ctx context.Context, convID string, hq wardline.HistoryQuery) ([]*wardline.Message, bool, error) {
+	limit := clampLimit(hq.Limit)
+	var rows pgx.Rows
+	var err error
+	ascending := hq.Forward || hq.AfterSeq > 0
+	switch {
+	case ascending:
+		rows, err = q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, convID, hq.AfterSeq, limit+1)
+	case hq.BeforeSeq > 0:
+		rows, err = q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, convID, hq.BeforeSeq, limit+1)
+	default:
+		rows, err = q.db.Query(ctx, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2`, convID, limit+1)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var out []*wardline.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if !ascending {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, more, nil
+}
+
+func (q queries) MessageVersions(ctx context.Context, msgID string) ([]*wardline.MessageVersion, error) {
+	rows, err := q.db.Query(ctx, `SELECT message_id, version, body_sealed, at, deleted FROM message_versions WHERE message_id = $1 ORDER BY version`, msgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*wardline.MessageVersion
+	for rows.Next() {
+		var v wardline.MessageVersion
+		if err := rows.Scan(&v.MessageID, &v.Version, &v.BodySealed, &v.At, &v.Deleted); err != nil {
+			return nil, err
+		}
+		v.At = utc(v.At)
+		out = append(out, &v)
+	}
+	return out, rows.Err()
+}
+
+func watermarkColumn(kind string) (string, error) {
+	switch kind {
+	case wardline.ReceiptDelivered:
+		return "delivered_seq", nil
+	case wardline.ReceiptRead:
+		return "read_seq", nil
+	}
+	return "", wardline.Errorf(wardline.EINVALID, "unknown watermark %q", kind)
+}
+
+func (q queries) Watermark(ctx context.Context, convID, userID, kind string) (int64, error) {
+	col, err := watermarkColumn(kind)
+	if err != nil {
+		return 0, err
+	}
+	var seq int64
+	err = q.db.QueryRow(ctx, `SELECT `+col+` FROM members WHERE conversation_id = $1 AND user_id = $2`, convID, userID).Scan(&seq)
+	if isNoRows(err) {
+		return 0, notFound("member")
+	}
+	return seq, err
+}
+
+func (q queries) AdvanceWatermark(ctx context.Context, convID, userID, kind string, seq int64, at time.Time) (bool, error) {
+	col, err := watermarkColumn(kind)
+	if err != nil {
+		return false, err
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE members SET `+col+` = $1 WHERE conversation_id = $2 AND user_id = $3 AND `+col+` < $1`, seq, convID, userID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	_, err = q.db.Exec(ctx, `INSERT INTO watermarks (conversation_id, user_id, kind, seq, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT DO NOTHING`, convID, userID, kind, seq, at)
+	return err == nil, err
+}
+
+func (q queries) InsertAck(ctx context.Context, convID, msgID, userID string, at time.Time) (bool, error) {
+	tag, err := q.db.Exec(ctx, `INSERT INTO acks (message_id, user_id, conversation_id, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		msgID, userID, convID, at)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+func (q queries) Receipts(ctx context.Context, convID, msgID string, seq int64, userIDs []string) ([]*wardline.MessageReceipt, error) {
+	byUser := make(map[string]*wardline.MessageReceipt, len(userIDs))
+	out := make([]*wardline.MessageReceipt, 0, len(userIDs))
+	for _, id := range userIDs {
+		r := &wardline.MessageReceipt{UserID: id}
+		byUser[id] = r
+		out = append(out, r)
+	}
+	rows, err := q.db.Query(ctx, `SELECT user_id, kind, MIN(at) FROM watermarks WHERE conversation_id = $1 AND seq >= $2 GROUP BY user_id, kind`, convID, seq)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var user, kind string
+		var at time.Time
+		if err := rows.Scan(&user, &kind, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if r := byUser[user]; r != nil {
+			t := utc(at)
+			if kind == wardline.ReceiptDelivered {
+				r.DeliveredAt = &t
+			} else {
+				r.ReadAt = &t
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.db.Query(ctx, `SELECT user_id, at FROM acks WHERE message_id = $1`, msgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var user string
+		var at time.Time
+		if err := rows.Scan(&user, &at); err != nil {
+			return nil, err
+		}
+		if r := byUser[user]; r != nil {
+			t := utc(at)
+			r.AckedAt = &t
+		}
+	}
+	return out, rows.Err()
+}
