@@ -33,6 +33,7 @@ export class Session {
   private loadAfterUnlock = false;
   private loaded = false;
   private over = false;
+  private stopped = false;
   /** Set while a change is under way that ends the session on purpose (a new password). */
   private expectedEnd: EndReason | null = null;
   private readonly markedRead: Record<string, number> = {};
@@ -107,6 +108,8 @@ export class Session {
   private async load(): Promise<void> {
     this.loaded = true;
     const items = await convApi.listAllConversations();
+    // Stopped while loading (the page let go of this session): it must not open a socket now.
+    if (this.stopped) return;
     for (const c of items) this.stream.know(c.id, c.last_seq);
     this.store.dispatch({ type: 'conversations', items });
     this.stream.start();
@@ -210,6 +213,7 @@ export class Session {
   }
 
   stop(): void {
+    this.stopped = true;
     this.stream.stop();
     this.store.dispatch({ type: 'reset' });
   }
