@@ -20,6 +20,9 @@ const (
 
 	// EventKeyShredded is node-to-node only: every node drops the named scope's keys from memory.
 	EventKeyShredded = "internal.key_shredded"
+	// EventDutyChanged is node-to-node only: someone's stored duty setting changed, so every node
+	// drops what it remembers of conversations' members.
+	EventDutyChanged = "internal.duty_changed"
 )
 
 // Event is something that happened, published on the bus after it committed, for the nodes that

@@ -64,6 +64,9 @@ type Reader interface {
 	// Memberships returns the ids of every conversation userID belongs to, with their last seq.
 	Memberships(ctx context.Context, userID string) (map[string]int64, error)
 	IsMember(ctx context.Context, convID, userID string) (bool, error)
+	// MemberIDs returns the user ids of a conversation's current members, in id order (none for a
+	// conversation that does not exist).
+	MemberIDs(ctx context.Context, convID string) ([]string, error)
 	// UnreadCount counts messages after userID's read watermark that others sent and that are
 	// not deleted.
 	UnreadCount(ctx context.Context, convID, userID string) (int64, error)

@@ -74,6 +74,7 @@ type deps struct {
 	auditKeys AuditKeys        // nil when the keyring cannot sign (checkpoints are then off)
 	nodes     *audit.NodeCache // for inclusion and consistency proofs
 	policies  policyCache      // organisations' clinical policies
+	convs     *convCache       // recent conversation snapshots for the send path
 }
 
 // New builds the services. Call Close to flush pending delivered receipts.
@@ -93,7 +94,7 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	if cfg.SchedulerInterval == 0 {
 		cfg.SchedulerInterval = DefaultConfig.SchedulerInterval
 	}
-	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg, nodes: audit.NewNodeCache(8)}
+	d := &deps{store: store, bus: bus, keys: keys, clock: clock, log: log, config: cfg, nodes: audit.NewNodeCache(8), convs: newConvCache()}
 	d.auditKeys, _ = keys.(AuditKeys)
 	a := &App{deps: d}
 	a.Alerts = newAlerts(d)
@@ -117,6 +118,12 @@ func New(store wardline.Store, bus wardline.EventBus, keys wardline.Keyring, clo
 	a.Auth.passkeys = a.Passkeys
 	// A key shredded on any node must stop opening content on every node at once.
 	a.unsubscribe = bus.Subscribe(func(e *wardline.Event) {
+		if e.Type == wardline.EventConversationUpdated && e.Conversation != nil {
+			d.convs.forget(e.Conversation.ID)
+		}
+		if e.Type == wardline.EventDutyChanged {
+			d.convs.clear()
+		}
 		if e.Type == wardline.EventKeyShredded && e.Scope != "" {
 			keys.Forget(e.Scope)
 		}

@@ -199,6 +199,14 @@ func (s *ClinicalService) SetDutyStatus(ctx context.Context, set wardline.DutySe
 		if err := tx.SetDutySetting(ctx, a.User.ID, set); err != nil {
 			return err
 		}
+		tx.AfterCommit(func() { s.dutyChanged(ctx) })
 		return tx.AppendAudit(ctx, ev)
 	})
+}
+
+// dutyChanged tells every node that a stored duty setting changed: off-duty protection must see it
+// on the next message, not after the conversation snapshots expire.
+func (d *deps) dutyChanged(ctx context.Context) {
+	d.convs.clear()
+	d.publish(ctx, &wardline.Event{Type: wardline.EventDutyChanged})
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"wardline"
@@ -63,7 +64,9 @@ func (s *MessageService) Send(ctx context.Context, convID string, n wardline.New
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.member(ctx, s.store, a, convID)
+	// The hot path: a recent snapshot of the conversation answers who the caller may be and who
+	// is off duty; membership itself is checked again, and the recipients read, in the transaction.
+	c, err := s.convs.member(ctx, s.deps, a, convID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,29 +117,33 @@ func (s *MessageService) send(ctx context.Context, a *wardline.Actor, c *wardlin
 
 	var existing *wardline.Message
 	err = s.store.Update(ctx, func(tx wardline.Tx) error {
-		existing = nil
-		old, err := tx.MessageByClientID(ctx, c.ID, a.User.ID, m.ClientID)
-		if err == nil {
-			existing = old
-			return nil
-		} else if !isNotFound(err) {
+		// Membership again, inside the transaction, and the recipients as of the commit: an
+		// offboarding may have committed since the snapshot, and a leaver must not get the message.
+		recipients, err := tx.MemberIDs(ctx, c.ID)
+		if err != nil {
 			return err
 		}
-		// Membership again, inside the transaction: an offboarding may have committed since.
-		if ok, err := tx.IsMember(ctx, c.ID, a.User.ID); err != nil {
-			return err
-		} else if !ok {
+		if !slices.Contains(recipients, a.User.ID) {
 			return wardline.Errorf(wardline.ENOTFOUND, "conversation not found")
 		}
-		if err := storeMessage(ctx, tx, m, ev, esc, now); err != nil {
+		// A retry with the same client_id collides with the stored message: this write is undone
+		// (its seq too) and the stored one answered, without a look-up on every send.
+		if err := storeMessage(ctx, tx, m, ev, esc, now); wardline.ErrorCode(err) == wardline.ECONFLICT {
+			return errSameClientID
+		} else if err != nil {
 			return err
 		}
 		// Published from the commit, in commit order: members see a conversation in seq order.
 		tx.AfterCommit(func() {
-			s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: c.MemberIDs(), Message: m, Silent: plan.silent})
+			s.publish(ctx, &wardline.Event{Type: wardline.EventMessageCreated, Recipients: recipients, Message: m, Silent: plan.silent})
 		})
 		return plan.write(ctx, s.deps, tx, now)
 	})
+	if errors.Is(err, errSameClientID) {
+		if existing, err = s.store.MessageByClientID(ctx, c.ID, a.User.ID, m.ClientID); isNotFound(err) {
+			err = wardline.Errorf(wardline.ECONFLICT, "message exists")
+		}
+	}
 	if err != nil || existing != nil {
 		plan.forget(s.deps)
 	}
@@ -462,6 +469,9 @@ func (s *MessageService) Receipts(ctx context.Context, convID, msgID string) ([]
 func (d *deps) publishReceipt(ctx context.Context, recipients []string, r *wardline.Receipt) {
 	d.publish(ctx, &wardline.Event{Type: wardline.EventReceipt, Recipients: recipients, Receipt: r})
 }
+
+// errSameClientID undoes a send whose client_id was already used by the same sender here.
+var errSameClientID = errors.New("same client_id")
 
 // errShredded turns a destroyed key into an answer a person understands.
 func errShredded(err error) error {

@@ -444,6 +444,7 @@ func (d *deps) startRota(ctx context.Context, tx wardline.Tx, role *wardline.Rol
 	if err := tx.SetDutySetting(ctx, h.UserID, set); err != nil {
 		return nil, err
 	}
+	tx.AfterCommit(func() { d.dutyChanged(ctx) })
 	return d.syncRole(ctx, tx, role.ID, now)
 }
 

@@ -197,6 +197,23 @@ func (q queries) IsMember(ctx context.Context, convID, userID string) (bool, err
 	return ok, err
 }
 
+func (q queries) MemberIDs(ctx context.Context, convID string) ([]string, error) {
+	rows, err := q.db.Query(ctx, `SELECT user_id FROM members WHERE conversation_id = $1 ORDER BY user_id`, convID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // NextSeq takes the conversation row's lock until the transaction ends: senders on every node
 // queue on it, each reads the value the previous one committed, and a rollback undoes its step.
 func (q queries) NextSeq(ctx context.Context, convID string, at time.Time) (int64, error) {

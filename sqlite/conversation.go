@@ -184,6 +184,10 @@ func (q queries) IsMember(ctx context.Context, convID, userID string) (bool, err
 	return n > 0, err
 }
 
+func (q queries) MemberIDs(ctx context.Context, convID string) ([]string, error) {
+	return q.strings(ctx, `SELECT user_id FROM members WHERE conversation_id = ? ORDER BY user_id`, convID)
+}
+
 func (q queries) NextSeq(ctx context.Context, convID string, at time.Time) (int64, error) {
 	var seq int64
 	err := q.db.queryRow(ctx, `UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = max(last_activity_at, ?)

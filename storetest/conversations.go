@@ -342,6 +342,28 @@ func testConversations(t *testing.T, open opener) {
 			}
 		}
 	})
+
+	t.Run("MemberIDs", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		f := MustCreateFixture(t, s)
+		got, err := s.MemberIDs(ctx, f.Conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := f.Conv.MemberIDs()
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("MemberIDs: got %v, want %v (in id order)", got, want)
+		}
+		MustUpdate(t, s, func(tx wardline.Tx) error { return tx.RemoveMember(ctx, f.Conv.ID, f.Bob.ID) })
+		if got, _ := s.MemberIDs(ctx, f.Conv.ID); slices.Contains(got, f.Bob.ID) || len(got) != len(want)-1 {
+			t.Errorf("MemberIDs after a removal: got %v", got)
+		}
+		if got, err := s.MemberIDs(ctx, wardline.NewID()); err != nil || len(got) != 0 {
+			t.Errorf("MemberIDs of no conversation: got %v, %v", got, err)
+		}
+	})
 }
 
 func testMembers(t *testing.T, open opener) {

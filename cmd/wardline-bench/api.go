@@ -33,9 +33,10 @@ func newAPI(insecure bool, conns int) *API {
 
 // APIError is an answer other than the one expected.
 type APIError struct {
-	Status int
-	Code   string
-	Msg    string
+	Status   int
+	Code     string
+	Msg      string
+	MFAToken string // with mfa_required: the token to answer the challenge with
 }
 
 func (e *APIError) Error() string {
@@ -74,10 +75,11 @@ func (a *API) do(ctx context.Context, method, url, token string, in, out any) (i
 	}
 	if res.StatusCode/100 != 2 {
 		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
+			Error    struct{ Code, Message string } `json:"error"`
+			MFAToken string                         `json:"mfa_token"`
 		}
 		_ = json.Unmarshal(data, &e)
-		return res.StatusCode, &APIError{Status: res.StatusCode, Code: e.Error.Code, Msg: e.Error.Message}
+		return res.StatusCode, &APIError{Status: res.StatusCode, Code: e.Error.Code, Msg: e.Error.Message, MFAToken: e.MFAToken}
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -90,6 +92,7 @@ func (a *API) do(ctx context.Context, method, url, token string, in, out any) (i
 type loginAnswer struct {
 	Token                  string `json:"token"`
 	PasswordChangeRequired bool   `json:"password_change_required"`
+	MFAEnrollmentRequired  bool   `json:"mfa_enrollment_required"`
 	User                   struct {
 		ID string `json:"id"`
 	} `json:"user"`
@@ -106,21 +109,27 @@ func (a *API) ChangePassword(ctx context.Context, base, token, current, next str
 	return err
 }
 
-// SignInFirstTime changes an initial password and signs in with the new one.
-func (a *API) SignInFirstTime(ctx context.Context, base, email, initial, password string) (*loginAnswer, error) {
-	l, err := a.Login(ctx, base, email, initial)
-	if err != nil {
-		return nil, fmt.Errorf("sign in with the initial password: %w", err)
+// FirstSignIn changes an initial password, signs in with the new one and, where the
+// organisation requires a second factor, enrols TOTP. It returns the working token and the TOTP
+// secret (empty when none was needed) with the last step used.
+func (a *API) FirstSignIn(ctx context.Context, base, email, initial, password string) (l *loginAnswer, secret string, step int64, err error) {
+	if l, err = a.Login(ctx, base, email, initial); err != nil {
+		return nil, "", 0, fmt.Errorf("sign in with the initial password: %w", err)
 	}
 	if l.PasswordChangeRequired {
 		if err := a.ChangePassword(ctx, base, l.Token, initial, password); err != nil {
-			return nil, fmt.Errorf("change the initial password: %w", err)
+			return nil, "", 0, fmt.Errorf("change the initial password: %w", err)
 		}
 		if l, err = a.Login(ctx, base, email, password); err != nil {
-			return nil, fmt.Errorf("sign in with the new password: %w", err)
+			return nil, "", 0, fmt.Errorf("sign in with the new password: %w", err)
 		}
 	}
-	return l, nil
+	if l.MFAEnrollmentRequired {
+		if secret, step, err = a.enrolTOTP(ctx, base, l.Token); err != nil {
+			return nil, "", 0, err
+		}
+	}
+	return l, secret, step, nil
 }
 
 func (a *API) CreateUser(ctx context.Context, base, token, email, name string) (id, initial string, err error) {

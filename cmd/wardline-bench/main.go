@@ -21,16 +21,17 @@ import (
 
 // Config is the command line.
 type Config struct {
-	URLs                                         []string
-	AdminEmail, AdminPassword, DataDir, Wardline string
-	State, Scenario                              string
-	Users, ConvSize, Conversations, Connections  int
-	Senders, BodyBytes, ServerPID, Procs         int
-	SetupWorkers, DialConcurrency                int
-	Rate                                         float64
-	Duration, Warmup, Drain, Settle              time.Duration
-	JSON, Insecure, SetupOnly, LogGaps           bool
-	Worker, WorkerPlan                           string // internal: this process is worker i/P
+	URLs                                        []string
+	AdminEmail, AdminPassword, AdminTOTP        string
+	DataDir, Wardline                           string
+	State, Scenario                             string
+	Users, ConvSize, Conversations, Connections int
+	Senders, BodyBytes, ServerPID, Procs        int
+	SetupWorkers, DialConcurrency               int
+	Rate                                        float64
+	Duration, Warmup, Drain, Settle             time.Duration
+	JSON, Insecure, SetupOnly, LogGaps          bool
+	Worker, WorkerPlan                          string // internal: this process is worker i/P
 }
 
 // scenarios are the presets for DESIGN.md's targets; flags given explicitly win.
@@ -53,6 +54,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.StringVar(&urls, "url", "http://127.0.0.1:8080", "server base URL; several comma-separated URLs (a cluster) get clients round-robin")
 	fs.StringVar(&cfg.AdminEmail, "admin-email", "", "an admin of the organisation (password already changed)")
 	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "that admin's password")
+	fs.StringVar(&cfg.AdminTOTP, "admin-totp-secret", "", "that admin's TOTP secret (base32), when the account has one")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "instead of an admin: bootstrap one (wardline admin bootstrap) in this data directory")
 	fs.StringVar(&cfg.Wardline, "wardline", "", "path of the wardline binary, for bootstrapping with --data-dir")
 	fs.StringVar(&cfg.State, "state", "", "file caching the admin, users, tokens and conversations, so a later run skips setup")

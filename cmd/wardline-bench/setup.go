@@ -24,6 +24,8 @@ type State struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 		Token    string `json:"token"`
+		TOTP     string `json:"totp,omitempty"` // base32 secret, when the account has a second factor
+		TOTPStep int64  `json:"totp_step,omitempty"`
 	} `json:"admin"`
 	Tag           string            `json:"tag"`      // in every bench email address, so runs never collide
 	Password      string            `json:"password"` // of every bench user
@@ -33,9 +35,11 @@ type State struct {
 }
 
 type StateUser struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-	Token string `json:"token"`
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	Token    string `json:"token"`
+	TOTP     string `json:"totp,omitempty"`
+	TOTPStep int64  `json:"totp_step,omitempty"`
 }
 
 func loadState(path string) (*State, error) {
@@ -157,6 +161,9 @@ func (b *Bench) adminToken(ctx context.Context) (string, error) {
 	}
 	if b.cfg.AdminEmail != "" {
 		st.Admin.Email, st.Admin.Password = b.cfg.AdminEmail, b.cfg.AdminPassword
+		if b.cfg.AdminTOTP != "" {
+			st.Admin.TOTP = b.cfg.AdminTOTP
+		}
 	}
 	if st.Admin.Email == "" {
 		if b.cfg.DataDir == "" || b.cfg.Wardline == "" {
@@ -174,12 +181,14 @@ func (b *Bench) adminToken(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("wardline admin bootstrap printed %q: %w", out, err)
 		}
 		pw := randomSecret()
-		if _, err := b.api.SignInFirstTime(ctx, base, "admin@bench.test", boot.InitialPassword, pw); err != nil {
+		l, secret, step, err := b.api.FirstSignIn(ctx, base, "admin@bench.test", boot.InitialPassword, pw)
+		if err != nil {
 			return "", err
 		}
-		st.Admin.Email, st.Admin.Password = "admin@bench.test", pw
+		st.Admin.Email, st.Admin.Password, st.Admin.TOTP, st.Admin.TOTPStep, st.Admin.Token = "admin@bench.test", pw, secret, step, l.Token
+		return l.Token, b.state.save(b.cfg.State)
 	}
-	l, err := b.api.Login(ctx, base, st.Admin.Email, st.Admin.Password)
+	l, err := b.api.SignIn(ctx, base, st.Admin.Email, st.Admin.Password, st.Admin.TOTP, &st.Admin.TOTPStep)
 	if err != nil {
 		return "", fmt.Errorf("admin sign-in: %w", err)
 	}
@@ -212,7 +221,7 @@ func (b *Bench) setup(ctx context.Context) error {
 			return nil
 		}
 		return retry(ctx, func() error {
-			l, err := b.api.Login(ctx, base, u.Email, st.Password)
+			l, err := b.api.SignIn(ctx, base, u.Email, st.Password, u.TOTP, &u.TOTPStep)
 			if err == nil {
 				u.Token = l.Token
 			}
@@ -251,12 +260,12 @@ func (b *Bench) createUsers(ctx context.Context, admin string, missing int) erro
 		if err != nil {
 			return fmt.Errorf("create user %d: %w", n, err)
 		}
-		l, err := b.api.SignInFirstTime(ctx, base, email, initial, st.Password)
+		l, secret, step, err := b.api.FirstSignIn(ctx, base, email, initial, st.Password)
 		if err != nil {
 			return fmt.Errorf("user %d: %w", n, err)
 		}
 		st.mu.Lock()
-		made[i] = &StateUser{ID: id, Email: email, Token: l.Token}
+		made[i] = &StateUser{ID: id, Email: email, Token: l.Token, TOTP: secret, TOTPStep: step}
 		st.mu.Unlock()
 		if done.Add(1)%100 == 0 {
 			b.keepUsers(made)
