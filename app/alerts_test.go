@@ -307,3 +307,40 @@ func TestCheckpointer(t *testing.T) {
 type witnessFunc func([]byte) error
 
 func (w witnessFunc) Witness(n []byte) error { return w(n) }
+
+// The real patient screens raise the "read outside any conversation" alert: opening a patient one
+// only looked up does, opening one discussed in one's own conversation does not.
+func TestAlertPatientOpenedOutsideAnyConversation(t *testing.T) {
+	f := newAuditFixture(t)
+	f.setPolicy(wardline.AlertPolicy{PatientsPerHour: 100})
+	nurse, nurseUser := f.newUser(wardline.OrgRoleMember)
+	p, _, err := f.app.Patients.Register(nurse, wardline.NewPatient{NHSNumber: "943 476 5919", Name: "Ada Lovelace", DateOfBirth: "1985-12-10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.alerts()
+	if _, err := f.app.Patients.Patient(nurse, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	expectAlerts(t, f.alerts(), map[string]int{wardline.AlertPatientNoConv: 1})
+
+	// Once a conversation of hers is about the patient, opening the record is ordinary work.
+	doctor, doctorUser := f.newUser(wardline.OrgRoleMember)
+	c := f.conversation(nurse, doctorUser)
+	pid := p.ID
+	if _, err := f.app.Conversations.UpdateConversation(nurse, c.ID, wardline.ConversationPatch{PatientID: wardline.Optional[*string]{Set: true, Value: &pid}}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(2 * time.Hour) // past the alert's cool-down
+	f.alerts()
+	for _, who := range []context.Context{nurse, doctor} {
+		if _, err := f.app.Patients.Patient(who, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.app.Patients.Timeline(who, p.ID, "", 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectAlerts(t, f.alerts(), map[string]int{})
+	_ = nurseUser
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"wardline"
 	"wardline/audit"
@@ -201,24 +202,43 @@ func (s *PatientService) patientEvent(ctx context.Context, action string, p *war
 
 // visiblePatient loads a patient the caller may see; anyone else gets ENOTFOUND.
 func (d *deps) visiblePatient(ctx context.Context, a *wardline.Actor, id string) (*wardline.Patient, error) {
+	p, _, err := d.visiblePatientOn(ctx, a, id)
+	return p, err
+}
+
+// visiblePatientOn is visiblePatient that also says on what grounds the caller sees the patient:
+// a conversation about them (wardline.PatientAccessMember), or only having registered or looked
+// them up in the last 24 hours (wardline.PatientAccessLookup), which the audit log records and the
+// "patient read outside any conversation" alert watches.
+func (d *deps) visiblePatientOn(ctx context.Context, a *wardline.Actor, id string) (*wardline.Patient, string, error) {
 	notFound := wardline.Errorf(wardline.ENOTFOUND, "patient not found")
 	if !wardline.ValidID(id) {
-		return nil, notFound
+		return nil, "", notFound
 	}
 	p, err := d.store.Patient(ctx, id)
 	if isNotFound(err) || (err == nil && p.OrgID != a.User.OrgID) {
-		return nil, notFound
+		return nil, "", notFound
 	} else if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	ok, err := d.store.CanSeePatient(ctx, p.ID, a.User.ID, d.now().Add(-wardline.PatientAccessWindow))
+	now := d.now()
+	// Grants from the future count for nobody, so this asks about conversations alone.
+	member, err := d.store.CanSeePatient(ctx, p.ID, a.User.ID, now.Add(time.Hour))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if !ok {
-		return nil, notFound
+	grounds := wardline.PatientAccessMember
+	if !member {
+		ok, err := d.store.CanSeePatient(ctx, p.ID, a.User.ID, now.Add(-wardline.PatientAccessWindow))
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			return nil, "", notFound
+		}
+		grounds = wardline.PatientAccessLookup
 	}
-	return p, d.openPatient(ctx, p)
+	return p, grounds, d.openPatient(ctx, p)
 }
 
 // Patient shows one patient to someone who may see them, audited.
@@ -227,7 +247,7 @@ func (s *PatientService) Patient(ctx context.Context, id string) (*wardline.Pati
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.visiblePatient(ctx, a, id)
+	p, grounds, err := s.visiblePatientOn(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +255,7 @@ func (s *PatientService) Patient(ctx context.Context, id string) (*wardline.Pati
 	if err != nil {
 		return nil, err
 	}
+	ev.Detail[wardline.DetailPatientAccess] = grounds
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
 		return nil, err
 	}
@@ -279,7 +300,7 @@ func (s *PatientService) Timeline(ctx context.Context, id, cursor string, limit 
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := s.visiblePatient(ctx, a, id)
+	p, grounds, err := s.visiblePatientOn(ctx, a, id)
 	if err != nil {
 		return nil, "", err
 	}
@@ -308,6 +329,7 @@ func (s *PatientService) Timeline(ctx context.Context, id, cursor string, limit 
 	if err != nil {
 		return nil, "", err
 	}
+	ev.Detail[wardline.DetailPatientAccess] = grounds
 	ev.Detail["count"], ev.Detail["conversations"] = len(msgs), convs
 	if err := s.store.Update(ctx, func(tx wardline.Tx) error { return tx.AppendAudit(ctx, ev) }); err != nil {
 		return nil, "", err
