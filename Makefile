@@ -18,8 +18,12 @@ build: web/dist/index.html
 	$(GO) build -o $(BIN) ./cmd/wardline
 	$(GO) build -o bin/wardline-bench ./cmd/wardline-bench
 
+# The registry sometimes stalls: npm retries each fetch, and the whole install is tried three times.
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
+	cd web && for try in 1 2 3; do \
+		npm ci --no-audit --no-fund --fetch-retries=5 --fetch-retry-mintimeout=2000 --fetch-timeout=120000 && break; \
+		[ $$try = 3 ] && exit 1; echo "npm ci failed; trying again"; sleep 5; \
+	done
 	@touch $@
 
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
