@@ -16,7 +16,8 @@ import (
 type Config struct {
 	// PasswordParams are the argon2id parameters for new hashes (tests lower them).
 	PasswordParams PasswordParams
-	// DeliveryFlushInterval is how often delivered watermarks are written and announced.
+	// DeliveryFlushInterval is how often delivered watermarks are written and announced while
+	// few advance; under load flushes space out to at most four times this (see flushWait).
 	DeliveryFlushInterval time.Duration
 	// ReplayLimit is the most messages replayed per conversation on resume.
 	ReplayLimit int

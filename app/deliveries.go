@@ -47,12 +47,13 @@ func (x *Deliveries) Delivered(convID, userID string, seq int64, msgID string, r
 
 func (x *Deliveries) loop() {
 	defer close(x.done)
-	t := time.NewTicker(x.d.config.DeliveryFlushInterval)
+	t := time.NewTimer(x.d.config.DeliveryFlushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			x.Flush(context.Background())
+			n := x.Flush(context.Background())
+			t.Reset(flushWait(x.d.config.DeliveryFlushInterval, n))
 		case <-x.stop:
 			x.Flush(context.Background())
 			return
@@ -60,13 +61,28 @@ func (x *Deliveries) loop() {
 	}
 }
 
-// Flush writes what is pending now.
-func (x *Deliveries) Flush(ctx context.Context) {
+// flushLoad is how many watermark advances one flush writes before the next waits longer.
+const flushLoad = 256
+
+// flushWait is the pause before the next flush, after one that wrote n advances. Quiet, the
+// delivered ticks follow within base (250 ms); under load every member of every busy
+// conversation advances in each flush, and each advance is a row and a receipt to every member,
+// so flushes space out in proportion, up to 4×base: the cost stays bounded however many
+// messages flow, and a tick is never more than a second late.
+func flushWait(base time.Duration, n int) time.Duration {
+	if n <= flushLoad {
+		return base
+	}
+	return min(base*time.Duration(n)/flushLoad, 4*base)
+}
+
+// Flush writes what is pending now and returns how many entries it wrote.
+func (x *Deliveries) Flush(ctx context.Context) int {
 	x.mu.Lock()
 	batch := x.pending
 	if len(batch) == 0 {
 		x.mu.Unlock()
-		return
+		return 0
 	}
 	x.pending = make(map[deliveryKey]delivery, len(batch))
 	x.mu.Unlock()
@@ -90,12 +106,13 @@ func (x *Deliveries) Flush(ctx context.Context) {
 	})
 	if err != nil {
 		x.d.log.Warn("record delivered watermarks", "err", err, "count", len(batch))
-		return
+		return 0
 	}
 	for _, k := range advanced {
 		v := batch[k]
 		x.d.publishReceipt(ctx, v.recipients, &wardline.Receipt{ConversationID: k.conv, MessageID: v.msgID, Seq: v.seq, UserID: k.user, Kind: wardline.ReceiptDelivered, At: now})
 	}
+	return len(batch)
 }
 
 // Close flushes and stops.

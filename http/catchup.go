@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"wardline"
 )
 
@@ -41,17 +43,6 @@ func (h *Hub) catchUpLoop() {
 		}
 		h.sweep()
 	}
-}
-
-// firstGap returns the first seq after from, up to the window's max, that was not sent, or 0
-// when there is none.
-func (w *seqWindow) firstGap(from int64) int64 {
-	for s := max(from+1, w.max-seqWindowSize+1); s <= w.max; s++ {
-		if !w.sent(s) {
-			return s
-		}
-	}
-	return 0
 }
 
 // baseline records where each of the user's conversations stood when c opened: messages after
@@ -115,7 +106,12 @@ func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64)
 	var joined map[string]int64
 	for conv, last := range seqs {
 		hw, known := base[conv]
-		if w := c.sent[conv]; w != nil {
+		if w := c.sent[conv]; w != nil && w.overflow {
+			// Too many holes to track: the client recovers them with resume.
+			c.wmu.Unlock()
+			c.close(websocket.StatusTryAgainLater, "missed too many events; reconnect and resume")
+			return
+		} else if w != nil {
 			// A hole below the newest seq sent is an event lost while later ones arrived.
 			if gap := w.firstGap(hw); gap > 0 {
 				hw = gap - 1

@@ -107,6 +107,7 @@ var (
 type wsConn struct {
 	hub    *Hub
 	ws     *websocket.Conn
+	conn   *corkConn // under ws: the writer loop corks it around each batch
 	actor  *wardline.Actor
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -142,7 +143,8 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		h.s.Error(w, r, wardline.Errorf(wardline.EFORBIDDEN, "set up a second factor first"))
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	cw := &corkingWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.origins,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -151,7 +153,7 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxClientMessage)
 	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
-	c := &wsConn{hub: h, ws: ws, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}}
+	c := &wsConn{hub: h, ws: ws, conn: cw.conn, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if !h.register(c) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
@@ -296,26 +298,42 @@ func (c *wsConn) resume(cursors map[string]int64) {
 	timeout := c.hub.opts.ReplayTimeout
 	c.wmu.Lock()
 	err := c.hub.s.app.Messages.Replay(c.ctx, cursors, func(p *app.ReplayPage) error {
-		for _, m := range p.Messages {
-			if c.isLocked() {
-				return errStreamLocked
+		// A page goes out in one write, and counts as delivered once it is on the wire.
+		written := make([]frame, 0, len(p.Messages))
+		c.conn.cork()
+		err := func() error {
+			for _, m := range p.Messages {
+				if c.isLocked() {
+					return errStreamLocked
+				}
+				ev := &wardline.Event{Type: wardline.EventMessageCreated, Message: m}
+				data, err := ev.ClientFrame()
+				if err != nil {
+					return err
+				}
+				f := frame{data: data, ev: ev, recipients: p.Recipients}
+				if sent, err := c.writeFrame(context.Background(), f); err != nil {
+					return err
+				} else if sent {
+					written = append(written, f)
+				}
 			}
-			ev := &wardline.Event{Type: wardline.EventMessageCreated, Message: m}
-			data, err := ev.ClientFrame()
-			if err != nil {
-				return err
+			if p.Truncated {
+				data, _ := json.Marshal(map[string]any{"type": wardline.EventResumeTruncated, "conversation_id": p.ConversationID, "from_seq": p.FromSeq})
+				if _, err := c.writeFrame(context.Background(), frame{data: data}); err != nil {
+					return err
+				}
 			}
-			if err := c.write(frame{data: data, ev: ev, recipients: p.Recipients}, timeout); err != nil {
-				return err
-			}
+			return nil
+		}()
+		if uerr := c.conn.uncork(timeout); uerr != nil {
+			return uerr
 		}
-		if p.Truncated {
-			data, _ := json.Marshal(map[string]any{"type": wardline.EventResumeTruncated, "conversation_id": p.ConversationID, "from_seq": p.FromSeq})
-			if err := c.write(frame{data: data}, timeout); err != nil {
-				return err
-			}
+		c.lastWrite.Store(time.Now().UnixNano())
+		for _, f := range written {
+			c.delivered(f) // on the wire, even if the page stopped early
 		}
-		return nil
+		return err
 	})
 	if err == nil {
 		err = c.write(frame{data: []byte(`{"type":"resume.done"}`)}, timeout)
@@ -427,27 +445,49 @@ func (c *wsConn) writeLoop() {
 
 		c.wmu.Lock()
 		var deferred []frame // live frames of the batch that met a lock: they wait for the unlock
+		var written []frame  // frames to account for once they are on the wire
+		closeAfter := false
+		c.conn.cork()
+		var err error
 		for _, f := range batch {
 			if !f.direct && !f.closeAfter && (len(deferred) > 0 || c.isLocked()) {
 				deferred = append(deferred, f)
 				continue
 			}
-			if err := c.write(f, c.hub.opts.WriteTimeout); err != nil {
-				c.wmu.Unlock()
-				c.mu.Lock()
-				c.writing = false
-				c.mu.Unlock()
-				c.drop()
-				return
+			var sent bool
+			if sent, err = c.writeFrame(context.Background(), f); err != nil {
+				break
+			}
+			if sent && f.ev != nil {
+				written = append(written, f)
 			}
 			if f.closeAfter {
-				c.wmu.Unlock()
-				c.mu.Lock()
-				c.writing = false
-				c.mu.Unlock()
-				c.close(websocket.StatusPolicyViolation, "session ended")
-				return
+				closeAfter = true
+				break
 			}
+		}
+		if uerr := c.conn.uncork(c.hub.opts.WriteTimeout); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			c.wmu.Unlock()
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			c.drop()
+			return
+		}
+		c.lastWrite.Store(time.Now().UnixNano())
+		for _, f := range written {
+			c.delivered(f)
+		}
+		if closeAfter {
+			c.wmu.Unlock()
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			c.close(websocket.StatusPolicyViolation, "session ended")
+			return
 		}
 		c.wmu.Unlock()
 		if len(deferred) > 0 {
@@ -462,40 +502,72 @@ func (c *wsConn) writeLoop() {
 	}
 }
 
-// write sends one frame; the caller holds wmu. A message.created already sent on this stream is
-// skipped, so that a replay and live delivery never send one twice; one that arrives late (out
-// of seq order) is still sent.
+// write sends one frame now, uncorked; the caller holds wmu.
 func (c *wsConn) write(f frame, timeout time.Duration) error {
-	var m *wardline.Message
-	var win *seqWindow
-	if f.ev != nil && f.ev.Type == wardline.EventMessageCreated {
-		m = f.ev.Message
-		if win = c.sent[m.ConversationID]; win == nil {
-			win = &seqWindow{}
-			c.sent[m.ConversationID] = win
-		}
-		if win.sent(m.Seq) {
-			return nil
-		}
-	}
 	ctx, cancel := context.WithTimeout(c.ctx, timeout)
-	err := c.ws.Write(ctx, websocket.MessageText, f.data)
+	sent, err := c.writeFrame(ctx, f)
 	cancel()
 	if err != nil {
 		return err
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
-	if m != nil {
-		win.mark(m.Seq)
-		if !f.queued.IsZero() {
-			c.hub.s.metrics.observeFanout(f.ev, f.queued)
-		}
-		if m.SenderID == c.actor.User.ID {
-			return nil // a sender's own copy is not a delivery anyone waits for
-		}
-		c.hub.s.app.Deliveries.Delivered(m.ConversationID, c.actor.User.ID, m.Seq, m.ID, f.recipients)
+	if sent && f.ev != nil {
+		c.delivered(f)
 	}
 	return nil
+}
+
+// writeFrame hands one frame to the WebSocket; the caller holds wmu. A message.created already
+// sent on this stream is skipped (sent is false), so that a replay and live delivery never send
+// one twice; one that arrives late (out of seq order) is still sent.
+func (c *wsConn) writeFrame(ctx context.Context, f frame) (sent bool, err error) {
+	var win *seqWindow
+	if f.ev != nil && f.ev.Type == wardline.EventMessageCreated {
+		m := f.ev.Message
+		if win = c.sent[m.ConversationID]; win == nil {
+			win = newSeqWindow(c.origin(m.ConversationID, m.Seq))
+			c.sent[m.ConversationID] = win
+		}
+		if win.sent(m.Seq) {
+			return false, nil
+		}
+	}
+	if err := c.ws.Write(ctx, websocket.MessageText, f.data); err != nil {
+		return false, err
+	}
+	if win != nil {
+		win.mark(f.ev.Message.Seq)
+	}
+	return true, nil
+}
+
+// origin is where the stream starts to follow a conversation whose first message it writes is
+// seq: where the conversation stood when the stream opened, or just before seq if that is
+// earlier (a resume replaying from the client's cursor) or unknown (joined since).
+func (c *wsConn) origin(conv string, seq int64) int64 {
+	c.mu.Lock()
+	base, ok := c.base[conv]
+	c.mu.Unlock()
+	if ok {
+		return min(base, seq-1)
+	}
+	return seq - 1
+}
+
+// delivered accounts for an event now on the wire: the fan-out metric and, for a message to
+// someone other than its sender, the delivered watermark.
+func (c *wsConn) delivered(f frame) {
+	if f.ev.Type != wardline.EventMessageCreated {
+		return
+	}
+	m := f.ev.Message
+	if !f.queued.IsZero() {
+		c.hub.s.metrics.observeFanout(f.ev, f.queued)
+	}
+	if m.SenderID == c.actor.User.ID {
+		return // a sender's own copy is not a delivery anyone waits for
+	}
+	c.hub.s.app.Deliveries.Delivered(m.ConversationID, c.actor.User.ID, m.Seq, m.ID, f.recipients)
 }
 
 // drop closes a connection that cannot keep up.

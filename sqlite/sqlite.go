@@ -97,7 +97,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	dsn := "file:" + path + "?" + q.Encode()
 
-	wdb, err := sql.Open("sqlite", dsn)
+	// The writer keeps a large page cache: a send touches the ends of several indexes of every
+	// active conversation, and a page read back from disk is a system call inside the group
+	// commit, which everyone in the batch waits for. 64 MiB is an upper bound, used only as the
+	// database grows.
+	wdb, err := sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-65536)"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -60,6 +60,9 @@ type Result struct {
 	MachineBusyCores float64 `json:"machine_busy_cores"`
 	OtherCores       float64 `json:"other_cores"`
 	LoadAvg          string  `json:"loadavg_at_end"`
+	// From the server's /metrics, when it has one: group commits in the window.
+	CommitsPerSec   float64 `json:"commits_per_s,omitempty"`
+	WritesPerCommit float64 `json:"writes_per_commit,omitempty"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -90,6 +93,9 @@ type samples struct {
 	busyStart, busyEnd          int64
 	totalStart, totalEnd        int64
 	loadavg                     string
+	calls0, commits0            float64 // group-commit counters from /metrics at the window's start
+	calls1, commits1            float64 // and end
+	metrics                     bool
 }
 
 // result turns what senders and receivers recorded into the report. expected is, per
@@ -173,6 +179,10 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 	res.Bench.CPUSeconds = float64(smp.selfEnd.CPUTicks-smp.selfStart.CPUTicks+smp.workersEnd-smp.workersStart) / tick
 	res.Bench.RSSMiB = float64(smp.selfEnd.RSSKiB) / 1024
 	res.LoadAvg = smp.loadavg
+	if c := smp.commits1 - smp.commits0; smp.metrics && c > 0 {
+		res.CommitsPerSec = c / w.Seconds()
+		res.WritesPerCommit = (smp.calls1 - smp.calls0) / c
+	}
 	if dt := smp.totalEnd - smp.totalStart; dt > 0 {
 		cpus := float64(runtime.NumCPU())
 		res.MachineBusyCores = float64(smp.busyEnd-smp.busyStart) / float64(dt) * cpus
@@ -244,6 +254,9 @@ func (res *Result) printText(out io.Writer) {
 		p("server CPU: %.2f s in window (%.2f cores), %.3f ms per accepted message", sr.CPUSeconds, sr.CPUCores, sr.CPUMsPerMsg)
 	}
 	p("bench CPU in window: %.2f s (%.2f cores), RSS %.0f MiB (this process)", res.Bench.CPUSeconds, res.Bench.CPUSeconds/res.WindowS, res.Bench.RSSMiB)
+	if res.CommitsPerSec > 0 {
+		p("server group commit: %.0f transactions/s, %.1f writes (messages, watermark flushes, ...) per transaction", res.CommitsPerSec, res.WritesPerCommit)
+	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)
 }

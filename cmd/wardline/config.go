@@ -38,6 +38,10 @@ type Config struct {
 
 	LogLevel string
 
+	// DebugAddr, when set, serves Go's runtime profiles (net/http/pprof) on a loopback address
+	// of its own, for the platform team profiling a node under load. Never on the public listener.
+	DebugAddr string
+
 	// The audit log's witnesses: a file that receives every signed checkpoint (default
 	// DATA_DIR/audit-checkpoints.log; "off" for none) and, with AuditSyslog, the system log.
 	AuditWitnessFile string
@@ -105,6 +109,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.ACMEDomain, "acme-domain", "", "obtain and renew the TLS certificate for this public host name from an ACME CA (Let's Encrypt by default), accepting its terms; the CA must reach this server on port 443 (TLS-ALPN-01) or, with --acme-http-addr, on port 80 (HTTP-01)")
 	stringFlag(fs, &c.ACMEEmail, "acme-email", "", "contact address given to the ACME CA (expiry notices)")
 	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")
+	stringFlag(fs, &c.DebugAddr, "debug-addr", "", `serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. "127.0.0.1:6060" (off by default)`)
 	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 
@@ -130,6 +135,12 @@ func (c *Config) validate() error {
 	}
 	if err := c.validateACME(); err != nil {
 		return err
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if err != nil || !isLoopback(host) {
+			return fmt.Errorf("--debug-addr %q: the profiles reveal memory contents and are served only on a loopback address, e.g. 127.0.0.1:6060", c.DebugAddr)
+		}
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

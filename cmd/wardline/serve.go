@@ -55,6 +55,10 @@ type Main struct {
 	listener   net.Listener
 	stopTLS    func()
 	served     chan struct{}
+	// DebugURL is where the runtime profiles are served, with --debug-addr.
+	DebugURL string
+	// debugHTTP serves runtime profiles on --debug-addr.
+	debugHTTP *http.Server
 	// acmeHTTP answers HTTP-01 challenges on --acme-http-addr.
 	acmeHTTP     *http.Server
 	acmeHTTPAddr net.Addr
@@ -225,6 +229,11 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("serve", "err", err)
 		}
 	}()
+	if m.Config.DebugAddr != "" {
+		if err := m.startDebug(); err != nil {
+			return err
+		}
+	}
 	m.URL = scheme + "://" + displayAddr(host, ln.Addr())
 	m.Log.Info("ready", "url", m.URL, "startup", time.Since(started).String())
 	fmt.Fprintf(m.Stdout, "listening on %s\n", m.URL)
@@ -270,6 +279,9 @@ func (m *Main) Close() error {
 	}
 	if m.acmeHTTP != nil {
 		errs = append(errs, m.acmeHTTP.Close())
+	}
+	if m.debugHTTP != nil {
+		errs = append(errs, m.debugHTTP.Close())
 	}
 	if m.Server != nil {
 		m.Server.Close()
