@@ -91,8 +91,20 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = &corkConn{Conn: nc}
-	brw.Writer.Reset(w.conn)
-	return w.conn, brw, nil
+	// Small buffers in place of the server's 4 KiB ones: an idle stream keeps them for hours, a
+	// busy one writes through the cork buffer anyway, and clients send only small frames. The
+	// server's reader is kept if the client sent anything after its request.
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(w.conn, streamReadBuffer)
+	}
+	return w.conn, bufio.NewReadWriter(r, bufio.NewWriterSize(w.conn, streamWriteBuffer)), nil
 }
+
+// The buffers of an event stream's connection (see Hijack).
+const (
+	streamReadBuffer  = 1 << 10
+	streamWriteBuffer = 512
+)
 
 func (w *corkingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -159,8 +159,14 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer h.unregister(c)
-	defer c.cancel()
+	// The connection outlives this handler: its read loop runs on a goroutine of its own, and
+	// the handler returns as soon as the stream is set up. The request, its headers and the deep
+	// stack that sign-in and the database calls grew here are freed: an idle stream holds a
+	// small goroutine and its buffers, nothing more.
+	done := func() {
+		h.unregister(c)
+		c.cancel()
+	}
 
 	hello, _ := json.Marshal(map[string]any{"type": wardline.EventHello, "user_id": actor.User.ID, "server_time": time.Now().UTC()})
 	c.wmu.Lock()
@@ -168,6 +174,7 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	c.wmu.Unlock()
 	if err != nil {
 		c.close(websocket.StatusInternalError, "")
+		done()
 		return
 	}
 	if c.locked {
@@ -182,8 +189,11 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 			c.release()
 		}
 	})
-	defer release.Stop()
-	c.readLoop()
+	go func() {
+		defer done()
+		defer release.Stop()
+		c.readLoop()
+	}()
 }
 
 func (c *wsConn) readLoop() {
