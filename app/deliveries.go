@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,12 +89,29 @@ func (x *Deliveries) Flush(ctx context.Context) int {
 	x.pending = make(map[deliveryKey]delivery, len(batch))
 	x.mu.Unlock()
 
+	// In chunks, one transaction after another: a flush under load advances thousands of
+	// watermarks, and as one write it would hold every send queued behind it in the group commit.
+	keys := make([]deliveryKey, 0, len(batch))
+	for k := range batch {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b deliveryKey) int { return cmp.Or(cmp.Compare(a.conv, b.conv), cmp.Compare(a.user, b.user)) })
+	for chunk := range slices.Chunk(keys, flushChunk) {
+		x.flushChunk(ctx, batch, chunk)
+	}
+	return len(batch)
+}
+
+// flushChunk is how many watermark advances one transaction of a flush writes.
+const flushChunk = 128
+
+func (x *Deliveries) flushChunk(ctx context.Context, batch map[deliveryKey]delivery, keys []deliveryKey) {
 	now := x.d.now()
-	advanced := make([]deliveryKey, 0, len(batch))
+	advanced := make([]deliveryKey, 0, len(keys))
 	err := x.d.store.Update(ctx, func(tx wardline.Tx) error {
 		advanced = advanced[:0]
-		for k, v := range batch {
-			ok, err := tx.AdvanceWatermark(ctx, k.conv, k.user, wardline.ReceiptDelivered, v.seq, now)
+		for _, k := range keys {
+			ok, err := tx.AdvanceWatermark(ctx, k.conv, k.user, wardline.ReceiptDelivered, batch[k].seq, now)
 			if isNotFound(err) {
 				continue // no longer a member
 			} else if err != nil {
@@ -105,14 +124,13 @@ func (x *Deliveries) Flush(ctx context.Context) int {
 		return nil
 	})
 	if err != nil {
-		x.d.log.Warn("record delivered watermarks", "err", err, "count", len(batch))
-		return 0
+		x.d.log.Warn("record delivered watermarks", "err", err, "count", len(keys))
+		return
 	}
 	for _, k := range advanced {
 		v := batch[k]
 		x.d.publishReceipt(ctx, v.recipients, &wardline.Receipt{ConversationID: k.conv, MessageID: v.msgID, Seq: v.seq, UserID: k.user, Kind: wardline.ReceiptDelivered, At: now})
 	}
-	return len(batch)
 }
 
 // Close flushes and stops.

@@ -114,3 +114,49 @@ func TestReplayIsAuditedOnceAndLimited(t *testing.T) {
 		t.Fatalf("outsider got %d messages", n)
 	}
 }
+
+// A flush larger than one chunk records and announces every advance, however it is split.
+func TestLargeDeliveryFlushRecordsEveryAdvance(t *testing.T) {
+	e := MustOpenEnv(t)
+	a, _ := e.MustCreateUser(t, "A")
+	members := make([]*wardline.User, 6)
+	for i := range members {
+		members[i], _ = e.MustCreateUser(t, "member")
+	}
+	var convs []*wardline.Conversation
+	var lasts []*wardline.Message
+	for range 60 { // 60 conversations × 6 members = 360 advances: several chunks
+		c := e.MustGroup(t, a, members...)
+		convs = append(convs, c)
+		lasts = append(lasts, e.MustSend(t, a, c.ID, "m"))
+	}
+	var receipts []*wardline.Receipt
+	unsub := e.Bus.Subscribe(func(ev *wardline.Event) {
+		if ev.Type == wardline.EventReceipt {
+			receipts = append(receipts, ev.Receipt)
+		}
+	})
+	defer unsub()
+	for _, c := range convs {
+		for _, m := range members {
+			e.App.Deliveries.Delivered(c.ID, m.ID, 1, "id", c.MemberIDs())
+		}
+	}
+	if n := e.App.Deliveries.Flush(context.Background()); n != 360 {
+		t.Fatalf("flushed %d, want 360", n)
+	}
+	if len(receipts) != 360 {
+		t.Fatalf("%d receipts announced, want 360", len(receipts))
+	}
+	for i, c := range convs {
+		got, err := e.App.Messages.Receipts(As(a), c.ID, lasts[i].ID)
+		if err != nil || len(got) != len(members) {
+			t.Fatalf("conversation %d: %d receipts, %v", i, len(got), err)
+		}
+		for _, r := range got {
+			if r.DeliveredAt == nil {
+				t.Fatalf("conversation %d: %s not delivered", i, r.UserID)
+			}
+		}
+	}
+}
