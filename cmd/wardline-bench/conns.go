@@ -25,7 +25,7 @@ type Receivers struct {
 	FromSent     Histogram // per frame: arrival − actual send time
 
 	Frames, Created, Receipts, ConvUpdates, Other atomic.Int64
-	Duplicates, Gaps, Foreign, Replayed           atomic.Int64
+	Duplicates, Gaps, Late, Foreign, Replayed     atomic.Int64
 
 	Open, Dropped, Reconnects, DialErrors atomic.Int64
 	mu                                    sync.Mutex
@@ -51,6 +51,9 @@ type Conn struct {
 	user    int
 	url     string
 	lastSeq map[int32]int64 // per conversation of the layout: the last seq seen
+	// missing holds, per conversation, the seqs skipped over: events from several nodes may
+	// arrive out of seq order, and one that comes late is a delivery, not a duplicate.
+	missing map[int32]map[int64]struct{}
 	open    bool
 }
 
@@ -200,17 +203,32 @@ func (c *Conn) handle(f *frameInfo, replay bool) {
 		return
 	}
 	last := c.lastSeq[ci]
-	if f.seq <= last {
-		r.Duplicates.Add(1)
-		return
-	}
-	if f.seq > last+1 {
+	switch {
+	case f.seq <= last:
+		if _, late := c.missing[ci][f.seq]; !late {
+			r.Duplicates.Add(1)
+			return
+		}
+		delete(c.missing[ci], f.seq)
+		r.Late.Add(1)
+	case f.seq > last+1:
 		r.Gaps.Add(1)
 		if c.b.cfg.LogGaps {
 			logf("gap: conn user %d conv %d last %d got %d msgno %d", c.user, ci, last, f.seq, f.msgno)
 		}
+		if c.missing == nil {
+			c.missing = map[int32]map[int64]struct{}{}
+		}
+		if c.missing[ci] == nil {
+			c.missing[ci] = map[int64]struct{}{}
+		}
+		for s := last + 1; s < f.seq; s++ {
+			c.missing[ci][s] = struct{}{}
+		}
+		c.lastSeq[ci] = f.seq
+	default:
+		c.lastSeq[ci] = f.seq
 	}
-	c.lastSeq[ci] = f.seq
 	if f.run != r.run || f.msgno < 0 {
 		return
 	}

@@ -38,7 +38,7 @@ type workerResult struct {
 func (r *Receivers) counters() map[string]*atomic.Int64 {
 	return map[string]*atomic.Int64{
 		"frames": &r.Frames, "created": &r.Created, "receipts": &r.Receipts, "conv_updates": &r.ConvUpdates,
-		"other": &r.Other, "duplicates": &r.Duplicates, "gaps": &r.Gaps, "foreign": &r.Foreign,
+		"other": &r.Other, "duplicates": &r.Duplicates, "gaps": &r.Gaps, "late": &r.Late, "foreign": &r.Foreign,
 		"replayed": &r.Replayed, "open": &r.Open, "dropped": &r.Dropped, "reconnects": &r.Reconnects,
 		"dial_errors": &r.DialErrors,
 	}
