@@ -4,11 +4,12 @@ import "slices"
 
 // seqWindow remembers which seqs of one conversation a stream has sent. A bitmap covers the 256
 // seqs below max; below it, every seq counts as sent except the ones recorded as lost: those
-// that left the bitmap unsent (a bus message dropped while its node was cut off, say), kept as
-// ranges until a catch-up sends them. Seqs up to origin (where the conversation stood when the
-// stream began to follow it) are not the stream's to send. Events may arrive out of seq order
-// (from several nodes, or a replay overlapping live delivery); the window lets a stream skip
-// exactly the ones it already sent without losing a late one, however late.
+// above origin that left the bitmap unsent (a bus message dropped while its node was cut off, say),
+// kept as ranges until a catch-up sends them. origin is where the stream began to follow the
+// conversation; seqs up to it are not the stream's to send, so they are never recorded as lost
+// (one that turns up while still within the bitmap is sent all the same). Events may arrive out of
+// seq order (from several nodes, or a replay overlapping live delivery); the window lets a stream
+// skip exactly the ones it already sent without losing a late one, however late.
 type seqWindow struct {
 	max      int64
 	bits     [4]uint64 // bit i: seq max-i was sent
@@ -34,30 +35,27 @@ func newSeqWindow(origin int64) *seqWindow {
 
 // sent reports whether seq was sent.
 func (w *seqWindow) sent(seq int64) bool {
-	if seq <= w.origin {
-		return true
-	}
 	if seq > w.max {
 		return false
 	}
 	d := w.max - seq
-	if d >= seqWindowSize {
-		return w.lostAt(seq) < 0
+	if d < seqWindowSize {
+		return w.bits[d/64]&(1<<(d%64)) != 0
 	}
-	return w.bits[d/64]&(1<<(d%64)) != 0
+	return seq <= w.origin || w.lostAt(seq) < 0
 }
 
 // mark records seq as sent.
 func (w *seqWindow) mark(seq int64) {
-	if seq <= w.origin {
-		return
-	}
 	if seq > w.max {
 		w.advance(seq)
 	}
 	d := w.max - seq
 	if d < seqWindowSize {
 		w.bits[d/64] |= 1 << (d % 64)
+		return
+	}
+	if seq <= w.origin {
 		return
 	}
 	if i := w.lostAt(seq); i >= 0 {
