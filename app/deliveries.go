@@ -96,14 +96,14 @@ func (x *Deliveries) Flush(ctx context.Context) int {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b deliveryKey) int { return cmp.Or(cmp.Compare(a.conv, b.conv), cmp.Compare(a.user, b.user)) })
-	for chunk := range slices.Chunk(keys, flushChunk) {
+	for chunk := range slices.Chunk(keys, flushChunkSize) {
 		x.flushChunk(ctx, batch, chunk)
 	}
 	return len(batch)
 }
 
-// flushChunk is how many watermark advances one transaction of a flush writes.
-const flushChunk = 128
+// flushChunkSize is how many watermark advances one transaction of a flush writes.
+const flushChunkSize = 128
 
 func (x *Deliveries) flushChunk(ctx context.Context, batch map[deliveryKey]delivery, keys []deliveryKey) {
 	now := x.d.now()

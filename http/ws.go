@@ -336,14 +336,10 @@ func (c *wsConn) resume(cursors map[string]int64) {
 			}
 			return nil
 		}()
-		if uerr := c.conn.uncork(timeout); uerr != nil {
-			return uerr
+		if ferr := c.flush(timeout, written); ferr != nil {
+			return ferr
 		}
-		c.lastWrite.Store(time.Now().UnixNano())
-		for _, f := range written {
-			c.delivered(f) // on the wire, even if the page stopped early
-		}
-		return err
+		return err // what was written counts as delivered even if the page stopped early
 	})
 	if err == nil {
 		err = c.write(frame{data: []byte(`{"type":"resume.done"}`)}, timeout)
@@ -468,35 +464,26 @@ func (c *wsConn) writeLoop() {
 			if sent, err = c.writeFrame(context.Background(), f); err != nil {
 				break
 			}
-			if sent && f.ev != nil {
+			if sent {
 				written = append(written, f)
 			}
-			if f.closeAfter {
-				closeAfter = true
+			if closeAfter = f.closeAfter; closeAfter {
 				break
 			}
 		}
-		if uerr := c.conn.uncork(c.hub.opts.WriteTimeout); err == nil {
-			err = uerr
+		if ferr := c.flush(c.hub.opts.WriteTimeout, written); err == nil {
+			err = ferr
 		}
-		if err != nil {
+		if err != nil || closeAfter {
 			c.wmu.Unlock()
 			c.mu.Lock()
 			c.writing = false
 			c.mu.Unlock()
-			c.drop()
-			return
-		}
-		c.lastWrite.Store(time.Now().UnixNano())
-		for _, f := range written {
-			c.delivered(f)
-		}
-		if closeAfter {
-			c.wmu.Unlock()
-			c.mu.Lock()
-			c.writing = false
-			c.mu.Unlock()
-			c.close(websocket.StatusPolicyViolation, "session ended")
+			if err != nil {
+				c.drop()
+			} else {
+				c.close(websocket.StatusPolicyViolation, "session ended")
+			}
 			return
 		}
 		c.wmu.Unlock()
@@ -512,16 +499,28 @@ func (c *wsConn) writeLoop() {
 	}
 }
 
-// write sends one frame now, uncorked; the caller holds wmu.
+// write sends one frame now; the caller holds wmu.
 func (c *wsConn) write(f frame, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(c.ctx, timeout)
-	sent, err := c.writeFrame(ctx, f)
-	cancel()
-	if err != nil {
+	c.conn.cork()
+	sent, err := c.writeFrame(context.Background(), f)
+	var written []frame
+	if sent {
+		written = []frame{f}
+	}
+	if ferr := c.flush(timeout, written); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// flush sends what was framed since cork, within timeout, and accounts for the frames of it that
+// are now on the wire; the caller holds wmu.
+func (c *wsConn) flush(timeout time.Duration, written []frame) error {
+	if err := c.conn.uncork(timeout); err != nil {
 		return err
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
-	if sent && f.ev != nil {
+	for _, f := range written {
 		c.delivered(f)
 	}
 	return nil
@@ -567,7 +566,7 @@ func (c *wsConn) origin(conv string, seq int64) int64 {
 // delivered accounts for an event now on the wire: the fan-out metric and, for a message to
 // someone other than its sender, the delivered watermark.
 func (c *wsConn) delivered(f frame) {
-	if f.ev.Type != wardline.EventMessageCreated {
+	if f.ev == nil || f.ev.Type != wardline.EventMessageCreated {
 		return
 	}
 	m := f.ev.Message
