@@ -227,6 +227,7 @@ type Writer interface {
 	InsertAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) error
 	CreateInvestigation(ctx context.Context, inv *Investigation) error
 	CloseInvestigation(ctx context.Context, id, by string, at time.Time) error
+	// InsertAlert stores an alert; an id stored already is ECONFLICT (another node raised it).
 	InsertAlert(ctx context.Context, a *Alert) error
 	// AddKnownDevice records that userID signed in from a device, and reports whether it was new
 	// and how many devices were known for the user before.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"wardline"
 )
@@ -16,9 +19,18 @@ import (
 // hot path (sends) pays a switch on the action and nothing more. One goroutine keeps the counts
 // in memory (sliding one-hour windows per person, per address), and on start rebuilds them from
 // the last hour of the log. Alerts are stored with an audit entry of their own and pushed to the
-// organisation's auditors. With several nodes each counts what it wrote.
+// organisation's auditors.
+//
+// With several nodes on one store (Config.SharedAuditLog) a node's own commits are only part of
+// the log, so each node instead tails the whole log from the store, in its order: every node
+// sees the same entries in the same order and keeps the same counts, and failed sign-ins spread
+// over three nodes add up as they would on one. Every node that sees a threshold crossed tries to
+// store the alert under an id derived from what it is about and the entry that tripped it; the
+// store takes the first and refuses the rest, so exactly one node raises and tells the auditors.
 type Alerts struct {
-	d *deps
+	d      *deps
+	shared bool  // tail the log from the store rather than count this node's commits
+	cursor int64 // shared: the last log seq counted
 
 	mu    sync.Mutex
 	queue []*wardline.AuditEvent
@@ -49,8 +61,11 @@ type orgAlertPolicy struct {
 
 const alertWindow = time.Hour
 
+// alertTailInterval is how often a node of a cluster reads the log for entries other nodes wrote.
+const alertTailInterval = time.Second
+
 func newAlerts(d *deps) *Alerts {
-	return &Alerts{d: d, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	return &Alerts{d: d, shared: d.config.SharedAuditLog, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		policies: map[string]*orgAlertPolicy{}, windows: map[string]*window{}, raised: map[string]time.Time{}}
 }
 
@@ -69,9 +84,11 @@ func relevantToAlerts(e *wardline.AuditEvent) bool {
 
 // observe queues a committed entry. It runs in the store's after-commit hooks: it must not block.
 func (x *Alerts) observe(e *wardline.AuditEvent) {
-	x.mu.Lock()
-	x.queue = append(x.queue, e)
-	x.mu.Unlock()
+	if !x.shared { // shared: the entry is read back with the others' from the store
+		x.mu.Lock()
+		x.queue = append(x.queue, e)
+		x.mu.Unlock()
+	}
 	select {
 	case x.wake <- struct{}{}:
 	default:
@@ -114,11 +131,14 @@ func (x *Alerts) rebuild(ctx context.Context) error {
 				x.count(ctx, e, false)
 			}
 		}
+		if len(page) > 0 {
+			after = page[len(page)-1].Event.Seq
+		}
 		if len(page) < 2000 {
 			break
 		}
-		after = page[len(page)-1].Event.Seq
 	}
+	x.cursor = after
 	for cursor := ""; ; {
 		alerts, next, err := x.d.store.Alerts(ctx, wardline.AlertFilter{Since: now.Add(-24 * time.Hour), Cursor: cursor, Limit: 1000})
 		if err != nil {
@@ -139,14 +159,21 @@ func (x *Alerts) rebuild(ctx context.Context) error {
 
 func (x *Alerts) loop() {
 	defer close(x.done)
+	var tick <-chan time.Time
+	if x.shared {
+		t := time.NewTicker(alertTailInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-x.stop:
 			x.Drain(context.Background())
 			return
 		case <-x.wake:
-			x.Drain(context.Background())
+		case <-tick:
 		}
+		x.Drain(context.Background())
 	}
 }
 
@@ -155,6 +182,10 @@ func (x *Alerts) loop() {
 func (x *Alerts) Drain(ctx context.Context) {
 	x.proc.Lock()
 	defer x.proc.Unlock()
+	if x.shared {
+		x.tail(ctx)
+		return
+	}
 	for {
 		x.mu.Lock()
 		batch := x.queue
@@ -167,6 +198,28 @@ func (x *Alerts) Drain(ctx context.Context) {
 			for _, a := range x.count(ctx, e, true) {
 				x.raise(ctx, a)
 			}
+		}
+	}
+}
+
+// tail counts the entries written since the last call, by any node, in log order.
+func (x *Alerts) tail(ctx context.Context) {
+	for {
+		page, err := x.d.store.AuditEntries(ctx, x.cursor, 2000)
+		if err != nil {
+			x.d.log.Warn("read the audit log for alerts", "err", err)
+			return // the next tick tries again from the same place
+		}
+		for _, en := range page {
+			if e := en.Event; relevantToAlerts(e) {
+				for _, a := range x.count(ctx, e, true) {
+					x.raise(ctx, a)
+				}
+			}
+			x.cursor = en.Event.Seq
+		}
+		if len(page) < 2000 {
+			return
 		}
 	}
 }
@@ -251,7 +304,7 @@ func (x *Alerts) count(ctx context.Context, e *wardline.AuditEvent, live bool) [
 		if !live || !p.p.Enabled(kind) || count < threshold {
 			return
 		}
-		out = append(out, &wardline.Alert{ID: wardline.NewID(), OrgID: e.OrgID, Kind: kind, At: e.At, UserID: user, Addr: addr,
+		out = append(out, &wardline.Alert{OrgID: e.OrgID, Kind: kind, At: e.At, UserID: user, Addr: addr,
 			TargetID: target, Count: count, Threshold: threshold, AuditSeq: e.Seq, Message: msg})
 	}
 	success := e.Outcome == wardline.OutcomeSuccess
@@ -368,6 +421,10 @@ func (x *Alerts) raise(ctx context.Context, a *wardline.Alert) {
 	if last, ok := x.raised[key]; ok && a.At.Sub(last) < time.Duration(p.p.CooldownMinutesPerKey)*time.Minute {
 		return
 	}
+	// The cool-down runs from the entry that tripped, whether or not this node stores the alert:
+	// so every node of a cluster, counting the same log, starts the same cool-downs.
+	x.raised[key] = a.At
+	a.ID = uuid.NewSHA1(alertIDSpace, []byte(key+"\x00"+strconv.FormatInt(a.AuditSeq, 10))).String()
 	ev := &wardline.AuditEvent{ID: wardline.NewID(), At: x.d.now(), OrgID: a.OrgID, Action: wardline.ActionAlertRaised,
 		TargetType: "alert", TargetID: a.ID, Outcome: wardline.OutcomeSuccess,
 		Detail: map[string]any{"kind": a.Kind, "user_id": a.UserID, "count": a.Count, "threshold": a.Threshold, "audit_seq": a.AuditSeq}}
@@ -376,11 +433,12 @@ func (x *Alerts) raise(ctx context.Context, a *wardline.Alert) {
 			return err
 		}
 		return tx.AppendAudit(ctx, ev)
-	}); err != nil {
+	}); wardline.ErrorCode(err) == wardline.ECONFLICT {
+		return // another node raised it
+	} else if err != nil {
 		x.d.log.Error("store alert", "kind", a.Kind, "err", err)
 		return
 	}
-	x.raised[key] = a.At
 	auditors, err := x.d.store.UsersWithRole(ctx, a.OrgID, wardline.OrgRoleAuditor)
 	if err != nil {
 		x.d.log.Warn("find auditors for alert", "err", err)
@@ -390,6 +448,10 @@ func (x *Alerts) raise(ctx context.Context, a *wardline.Alert) {
 		x.d.publish(ctx, &wardline.Event{Type: wardline.EventAlert, Recipients: auditors, Alert: a})
 	}
 }
+
+// alertIDSpace is the UUID namespace of alert ids: an alert's id is derived from its key and the
+// log entry that tripped it, so that nodes counting the same log name the same alert the same way.
+var alertIDSpace = uuid.MustParse("6f1d3c52-8a0e-4b7e-9a51-3f0c2d9e7b44")
 
 // alertKey names what one alert is about, for the cool-down: each device, each patient apart.
 func alertKey(a *wardline.Alert) string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"wardline"
+	"wardline/inmem"
 )
 
 // setPolicy sets the organisation's alert thresholds as an officer would.
@@ -220,6 +221,71 @@ func TestAlertFailedSignIns(t *testing.T) {
 	fail(ub.Email, "192.0.2.50")
 	if got := f.alerts(); got[wardline.AlertFailedSignInsAddr] != 1 {
 		t.Errorf("address alert after 5 failures: %v", got)
+	}
+}
+
+// Two nodes on one store: failed sign-ins spread over both add up as on one node, and the alert
+// they trip is raised once, by one node, to the auditors of either.
+func TestAlertsCountAcrossNodes(t *testing.T) {
+	f := newAuditFixtureOf(t, true)
+	f.setPolicy(wardline.AlertPolicy{FailedSignInsAccount: 3, FailedSignInsAddress: 100})
+	_, ua := f.newUser(wardline.OrgRoleMember)
+	busB := inmem.NewBus()
+	nodeB := f.node(busB)
+	raised := make(chan *wardline.Event, 10)
+	busB.Subscribe(func(e *wardline.Event) {
+		if e.Type == wardline.EventAlert {
+			raised <- e
+		}
+	})
+	fail := func(node *App, addr string) {
+		t.Helper()
+		if _, err := node.Auth.Login(f.ctx(&wardline.Actor{Addr: addr}), ua.Email, "not the password"); wardline.ErrorCode(err) != wardline.EUNAUTHENTICATED {
+			t.Fatalf("login: %v", err)
+		}
+	}
+	drain := func() map[string]int {
+		nodeB.Alerts.Drain(context.Background())
+		return f.alerts() // drains node A too
+	}
+	fail(f.app, "10.9.9.1")
+	fail(nodeB, "10.9.9.1")
+	expectAlerts(t, drain(), map[string]int{})
+	fail(f.app, "10.9.9.1") // the third, on node A: each node alone has seen fewer than 3
+	nodeB.Alerts.Drain(context.Background()) // node B sees it first, and raises
+	expectAlerts(t, f.alerts(), map[string]int{wardline.AlertFailedSignIns: 1})
+	// Within the cool-down, more failures on either node raise nothing more.
+	fail(nodeB, "10.9.9.1")
+	fail(f.app, "10.9.9.1")
+	expectAlerts(t, drain(), map[string]int{})
+	if n := len(raised) + len(f.events); n != 1 {
+		t.Errorf("auditors were told %d times, want once", n)
+	}
+	if n := f.actions()[wardline.ActionAlertRaised]; n != 1 {
+		t.Errorf("%d alert.raised entries in the log, want 1", n)
+	}
+}
+
+// Every alert test again, with the alerts counted from the log in the store as each node of a
+// cluster counts them: the two ways must raise the same alerts.
+func TestAlertsFromTheSharedLog(t *testing.T) {
+	sharedLogByDefault = true
+	defer func() { sharedLogByDefault = false }()
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"QuietOnNormalUse", TestAlertsQuietOnNormalUse},
+		{"ManyConversations", TestAlertManyConversations},
+		{"CountsRebuiltOnStart", TestAlertCountsRebuiltOnStart},
+		{"ManyPatients", TestAlertManyPatientsAndPatientOutsideConversation},
+		{"OffHours", TestAlertOffHours},
+		{"BulkExport", TestAlertBulkExport},
+		{"FailedSignIns", TestAlertFailedSignIns},
+		{"NewDevice", TestAlertNewDevice},
+		{"PatientOutsideAnyConversation", TestAlertPatientOpenedOutsideAnyConversation},
+	} {
+		t.Run(tc.name, tc.fn)
 	}
 }
 

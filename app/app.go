@@ -30,6 +30,10 @@ type Config struct {
 	// SchedulerInterval is how often the scheduler looks for due escalation steps and rota
 	// changes; negative disables the background rounds (tests call Scheduler.Tick themselves).
 	SchedulerInterval time.Duration
+	// SharedAuditLog says that other nodes write to the same store (PostgreSQL): the alerts
+	// then count from the log in the store, every node's entries, rather than from this node's
+	// commits alone.
+	SharedAuditLog bool
 	// WebAuthn names the relying party passkeys are bound to; RPID "" disables passkeys.
 	WebAuthn WebAuthnConfig
 }

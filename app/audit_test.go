@@ -32,9 +32,19 @@ type auditFixture struct {
 	admin  context.Context
 	events chan *wardline.Event
 	seen   map[string]bool
+	shared bool // the app counts alerts from the log in the store, as each node of a cluster does
 }
 
 func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) *auditFixture {
+	t.Helper()
+	return newAuditFixtureOf(t, sharedLogByDefault, wrap...)
+}
+
+// sharedLogByDefault makes newAuditFixture's app count alerts from the log in the store, as on
+// a cluster (TestAlertsFromTheSharedLog runs the alert tests so).
+var sharedLogByDefault bool
+
+func newAuditFixtureOf(t *testing.T, shared bool, wrap ...func(wardline.Store) wardline.Store) *auditFixture {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "w.db"))
@@ -47,7 +57,7 @@ func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) 
 		t.Fatal(err)
 	}
 	clock := mock.NewClock(workday)
-	f := &auditFixture{t: t, store: s, clock: clock, bus: inmem.NewBus(), events: make(chan *wardline.Event, 1000), seen: map[string]bool{}}
+	f := &auditFixture{t: t, store: s, clock: clock, bus: inmem.NewBus(), events: make(chan *wardline.Event, 1000), seen: map[string]bool{}, shared: shared}
 	f.keys = keyring.New(master, s, clock)
 	var st wardline.Store = s
 	for _, w := range wrap {
@@ -76,12 +86,18 @@ func newAuditFixture(t *testing.T, wrap ...func(wardline.Store) wardline.Store) 
 }
 
 func (f *auditFixture) start() {
-	f.app = New(f.store, f.bus, f.keys, f.clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Config{PasswordParams: PasswordParams{Memory: 64, Time: 1, Threads: 1}, DeliveryFlushInterval: time.Hour})
-	f.t.Cleanup(f.app.Close)
-	if err := f.app.Alerts.Start(context.Background()); err != nil {
+	f.app = f.node(f.bus)
+}
+
+// node starts services on the fixture's store, as one more node of a cluster would.
+func (f *auditFixture) node(bus wardline.EventBus) *App {
+	a := New(f.store, bus, f.keys, f.clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config{PasswordParams: PasswordParams{Memory: 64, Time: 1, Threads: 1}, DeliveryFlushInterval: time.Hour, SharedAuditLog: f.shared})
+	f.t.Cleanup(a.Close)
+	if err := a.Alerts.Start(context.Background()); err != nil {
 		f.t.Fatal(err)
 	}
+	return a
 }
 
 // ctx is an anonymous request's context from a browser on Windows.

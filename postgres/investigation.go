@@ -95,6 +95,9 @@ const alertColumns = `id, org_id, kind, at, user_id, addr, target_id, count, thr
 func (q queries) InsertAlert(ctx context.Context, a *wardline.Alert) error {
 	_, err := q.db.Exec(ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		a.ID, a.OrgID, a.Kind, a.At, a.UserID, a.Addr, a.TargetID, a.Count, a.Threshold, a.AuditSeq, a.Message)
+	if isUnique(err) {
+		return wardline.Errorf(wardline.ECONFLICT, "that alert is raised already")
+	}
 	return err
 }
 

@@ -80,6 +80,9 @@ const alertColumns = `id, org_id, kind, at, user_id, addr, target_id, count, thr
 func (q queries) InsertAlert(ctx context.Context, a *wardline.Alert) error {
 	_, err := q.db.exec(ctx, `INSERT INTO alerts (`+alertColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.OrgID, a.Kind, micros(a.At), a.UserID, a.Addr, a.TargetID, a.Count, a.Threshold, a.AuditSeq, a.Message)
+	if isUnique(err) {
+		return wardline.Errorf(wardline.ECONFLICT, "that alert is raised already")
+	}
 	return err
 }
 

@@ -295,6 +295,22 @@ func testAuditLog(t *testing.T, open opener) {
 		if len(got) != 1 {
 			t.Errorf("Alerts since: %d", len(got))
 		}
+		// The nodes of a cluster each try to store the alert a shared entry trips: the second is
+		// refused, and nothing of its transaction stays.
+		again := *alerts[1]
+		again.Message = "raised twice"
+		err = s.Update(ctx, func(tx wardline.Tx) error {
+			if err := tx.InsertAlert(ctx, &again); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, &wardline.AuditEvent{ID: wardline.NewID(), At: at(6), OrgID: f.Org.ID,
+				Action: wardline.ActionAlertRaised, TargetType: "alert", TargetID: again.ID, Outcome: wardline.OutcomeSuccess})
+		})
+		AssertCode(t, err, wardline.ECONFLICT)
+		got, _, _ = s.Alerts(ctx, wardline.AlertFilter{OrgID: f.Org.ID})
+		if len(got) != 4 {
+			t.Errorf("after a second insert of one alert: %d alerts, want 4", len(got))
+		}
 	})
 
 	t.Run("KnownDevices", func(t *testing.T) {

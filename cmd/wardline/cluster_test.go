@@ -68,16 +68,23 @@ func (c *cluster) startNode() *proc {
 // newUser creates a member of staff through the admin API and signs them in on node i.
 func (c *cluster) newUser(i int) (id, token string) {
 	c.t.Helper()
+	id, _, token = c.newStaff(i, "member")
+	return id, token
+}
+
+// newStaff creates someone with an organisation role and signs them in on node i.
+func (c *cluster) newStaff(i int, role string) (id, email, token string) {
+	c.t.Helper()
 	var created struct {
 		User            wardline.User `json:"user"`
 		InitialPassword string        `json:"initial_password"`
 	}
-	email := "u" + uuid.NewString()[:8] + "@cluster.nhs.uk"
+	email = "u" + uuid.NewString()[:8] + "@cluster.nhs.uk"
 	if s := apiCall(c.t, c.nodes[0].url, "POST", "/api/v1/admin/users", c.admin,
-		map[string]any{"email": email, "display_name": "Staff " + email[:9], "org_role": "member"}, &created); s != 201 {
+		map[string]any{"email": email, "display_name": "Staff " + email[:9], "org_role": role}, &created); s != 201 {
 		c.t.Fatalf("create user: %d", s)
 	}
-	return created.User.ID, signInProcess(c.t, c.nodes[i].url, email, created.InitialPassword)
+	return created.User.ID, email, signInProcess(c.t, c.nodes[i].url, email, created.InitialPassword)
 }
 
 func (c *cluster) conversation(token string, members ...string) string {
@@ -331,6 +338,38 @@ func TestCluster(t *testing.T) {
 		}
 		if !l.sawType(wardline.EventSessionRevoked) {
 			t.Errorf("the stream on node 2 closed without session.revoked")
+		}
+	})
+
+	// An attacker spreads failed sign-ins for one account over the three nodes, one each: no node
+	// alone sees the organisation's threshold (3), the cluster does, and the IG officer gets one
+	// alert, not one per node.
+	t.Run("AlertsCountAcrossNodes", func(t *testing.T) {
+		_, _, ig := c.newStaff(0, "auditor")
+		_, victim, _ := c.newStaff(0, "member")
+		if s := apiCall(t, c.nodes[0].url, "PUT", "/api/v1/audit/alert-policy", ig,
+			map[string]any{"failed_sign_ins_per_account": 3, "failed_sign_ins_per_address": 1000}, nil); s != 200 {
+			t.Fatalf("set alert policy: %d", s)
+		}
+		for i, node := range c.nodes {
+			if s := apiCall(t, node.url, "POST", "/api/v1/auth/login", "", map[string]string{"email": victim, "password": "not the password"}, nil); s != 401 {
+				t.Fatalf("failed sign-in on node %d: %d", i+1, s)
+			}
+		}
+		count := func() int {
+			var list struct{ Items []wardline.Alert }
+			if s := apiCall(t, c.nodes[1].url, "GET", "/api/v1/audit/alerts?kind="+wardline.AlertFailedSignIns, ig, nil, &list); s != 200 {
+				t.Fatalf("list alerts: %d", s)
+			}
+			return len(list.Items)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for count() == 0 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(2500 * time.Millisecond) // every node has read the log by now (1 s apart)
+		if n := count(); n != 1 {
+			t.Errorf("%d failed-sign-in alerts for three failures on three nodes, want 1", n)
 		}
 	})
 

@@ -148,6 +148,10 @@ func (m *Main) Run(ctx context.Context) error {
 		// from the store at once on a reported gap, and every so often in any case.
 		m.WS.CatchUpInterval = 15 * time.Second
 	}
+	if m.Config.DatabaseURL != "" {
+		// Other nodes may write to the same audit log: the alerts count all of it.
+		m.AppConfig.SharedAuditLog = true
+	}
 	m.Store = whttp.InstrumentStore(m.Store, m.Metrics)
 	m.Bus = whttp.InstrumentBus(m.Bus, m.Metrics)
 	if w := m.Config.witnessPath(); w != "" {
