@@ -251,7 +251,7 @@ func TestAlertsCountAcrossNodes(t *testing.T) {
 	fail(f.app, "10.9.9.1")
 	fail(nodeB, "10.9.9.1")
 	expectAlerts(t, drain(), map[string]int{})
-	fail(f.app, "10.9.9.1") // the third, on node A: each node alone has seen fewer than 3
+	fail(f.app, "10.9.9.1")                  // the third, on node A: each node alone has seen fewer than 3
 	nodeB.Alerts.Drain(context.Background()) // node B sees it first, and raises
 	expectAlerts(t, f.alerts(), map[string]int{wardline.AlertFailedSignIns: 1})
 	// Within the cool-down, more failures on either node raise nothing more.
