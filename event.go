@@ -125,6 +125,7 @@ func (e *Event) ClientFrame() ([]byte, error) {
 // recovers it with resume.
 type EventBus interface {
 	// Publish sends e to every subscriber on every node. Call it only after the change committed.
+	// A bus that implements BusInterest sends it only to the nodes that want it.
 	Publish(ctx context.Context, e *Event) error
 	// Subscribe calls fn for every event published anywhere until the returned function is called.
 	// fn must not block.
@@ -132,4 +133,19 @@ type EventBus interface {
 	// Ping reports whether the bus is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// BusInterest is implemented by a bus that carries to each node only the events it asked for
+// (NATS, one subject per conversation and per user): a node asks for the conversations and the
+// users of the streams it holds. Events every node needs (conversation changes, key shredding,
+// duty changes) reach every node without asking. A bus without it delivers everything everywhere.
+type BusInterest interface {
+	// WantConversation asks for a conversation's messages, edits and receipts until release is
+	// called; fresh reports that this node did not already have them, so that events published
+	// before Synced returns may have been missed.
+	WantConversation(id string) (release func(), fresh bool)
+	// WantUser asks for a person's own events (sessions, alerts, escalations) until release.
+	WantUser(id string) (release func())
+	// Synced returns once every want so far is in force: events published after it arrive.
+	Synced(ctx context.Context) error
 }

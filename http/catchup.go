@@ -46,16 +46,29 @@ func (h *Hub) catchUpLoop() {
 }
 
 // baseline records where each of the user's conversations stood when c opened: messages after
-// that are c's to receive, live or by catch-up.
+// that are c's to receive, live or by catch-up. With a bus that routes by subject it also asks
+// for those conversations, and if that took a new subscription, catches c up once it is in force.
 func (h *Hub) baseline(c *wsConn) {
 	seqs, err := h.s.store.Memberships(c.ctx, c.actor.User.ID)
 	if err != nil {
 		return // the first sweep sets it instead
 	}
+	fresh := h.want != nil && h.wantConversations(c.actor.User.ID, seqs)
+	if fresh {
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		err := h.want.Synced(ctx)
+		cancel()
+		if err != nil {
+			fresh = false // NATS is away: its reconnect reports a gap, and the sweep catches up
+		}
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.base == nil {
 		c.base = seqs
+	}
+	c.mu.Unlock()
+	if fresh {
+		h.catchUpSoon(c)
 	}
 }
 
@@ -72,6 +85,13 @@ func (h *Hub) sweep() {
 		}
 		ctx, cancel := context.WithTimeout(conns[0].ctx, 10*time.Second)
 		seqs, err := h.s.store.Memberships(ctx, user)
+		if err == nil && h.want != nil && h.wantConversations(user, seqs) {
+			// A conversation joined while its conversation.updated was lost: read again once the
+			// new subscription is in force.
+			if err = h.want.Synced(ctx); err == nil {
+				seqs, err = h.s.store.Memberships(ctx, user)
+			}
+		}
 		if err == nil {
 			for _, c := range conns {
 				h.catchUpConn(ctx, c, seqs)
@@ -81,18 +101,20 @@ func (h *Hub) sweep() {
 	}
 }
 
-// catchUpConn sends c what it should have had of each conversation up to seqs. A stream that is
-// replaying (resume) or writing is skipped this time: the replay covers it, or the next sweep does.
-func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64) {
+// catchUpConn sends c what it should have had of each conversation up to seqs, and reports
+// whether it could. A stream that is replaying (resume) or writing is skipped this time (false):
+// the replay covers it, or the next try does.
+func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64) bool {
 	c.mu.Lock()
 	if c.closed || c.holding {
+		closed := c.closed
 		c.mu.Unlock()
-		return
+		return closed
 	}
 	if c.base == nil {
 		c.base = seqs // opened before its baseline was read: from now on
 		c.mu.Unlock()
-		return
+		return true
 	}
 	base := make(map[string]int64, len(c.base))
 	for k, v := range c.base {
@@ -100,7 +122,7 @@ func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64)
 	}
 	c.mu.Unlock()
 	if !c.wmu.TryLock() {
-		return
+		return false
 	}
 	behind := map[string]int64{}
 	var joined map[string]int64
@@ -110,7 +132,7 @@ func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64)
 			// Too many holes to track: the client recovers them with resume.
 			c.wmu.Unlock()
 			c.close(websocket.StatusTryAgainLater, "missed too many events; reconnect and resume")
-			return
+			return true
 		} else if w != nil {
 			// A hole below the newest seq sent is an event lost while later ones arrived.
 			if gap := w.firstGap(hw); gap > 0 {
@@ -157,4 +179,5 @@ func (h *Hub) catchUpConn(ctx context.Context, c *wsConn, seqs map[string]int64)
 			c.enqueue(frame{data: data, ev: ev, recipients: recipients})
 		}
 	}
+	return true
 }

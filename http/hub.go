@@ -22,6 +22,12 @@ type Hub struct {
 	closed bool
 	count  atomic.Int64
 
+	// want is the bus's interest side when it routes by subject (NATS), else nil; imu guards
+	// interests, what was asked for per user with streams here (interest.go). Lock order: mu, imu.
+	want      wardline.BusInterest
+	imu       sync.Mutex
+	interests map[string]*userInterest
+
 	unsubscribe func()
 	stop        chan struct{}
 	done        chan struct{}
@@ -30,7 +36,7 @@ type Hub struct {
 
 func newHub(s *Server, opts WSOptions, origins []string) *Hub {
 	h := &Hub{s: s, opts: opts.withDefaults(), origins: origins, byUser: map[string]map[*wsConn]struct{}{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), want: busInterest(s.bus), interests: map[string]*userInterest{}}
 	h.unsubscribe = s.bus.Subscribe(h.dispatch)
 	go h.maintain()
 	if h.opts.CatchUpInterval > 0 {
@@ -53,10 +59,13 @@ func (h *Hub) register(c *wsConn) bool {
 	if set == nil {
 		set = map[*wsConn]struct{}{}
 		h.byUser[c.actor.User.ID] = set
+		if h.want != nil {
+			h.wantUser(c.actor.User.ID)
+		}
 	}
 	set[c] = struct{}{}
 	h.count.Add(1)
-	if h.catchUpKick != nil {
+	if h.catchUpKick != nil || h.want != nil {
 		go h.baseline(c)
 	}
 	return true
@@ -72,6 +81,9 @@ func (h *Hub) unregister(c *wsConn) {
 	delete(set, c)
 	if len(set) == 0 {
 		delete(h.byUser, c.actor.User.ID)
+		if h.want != nil {
+			h.dropUser(c.actor.User.ID)
+		}
 	}
 	h.count.Add(-1)
 }
@@ -85,6 +97,10 @@ func (h *Hub) dispatch(e *wardline.Event) {
 	case wardline.EventSessionLocked, wardline.EventSessionUnlocked:
 		h.lock(e, e.Type == wardline.EventSessionLocked)
 		return
+	case wardline.EventConversationUpdated:
+		if h.want != nil && e.Conversation != nil {
+			h.membershipChanged(e)
+		}
 	}
 	now := time.Now()
 	// Off-duty recipients get the same frame marked "silent" (their clients show it without an

@@ -33,6 +33,7 @@ type Metrics struct {
 	catchUps      prometheus.Counter
 	connections   prometheus.GaugeFunc
 	connectionsFn func() float64
+	busSubsFn     func() float64
 }
 
 // NewMetrics makes the instruments in a registry of their own, with the Go runtime's and the
@@ -73,9 +74,22 @@ func NewMetrics() *Metrics {
 		}
 		return m.connectionsFn()
 	})
-	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.catchUps, m.connections,
+	busSubs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "wardline_bus_subscriptions", Help: "Conversation and user subjects this node subscribes to on the bus (for the streams it holds); 0 on one node.",
+	}, func() float64 {
+		if m.busSubsFn == nil {
+			return 0
+		}
+		return m.busSubsFn()
+	})
+	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.catchUps, m.connections, busSubs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// BusSubscriptions tells the metrics how to count the bus's subscriptions.
+func (m *Metrics) BusSubscriptions(fn func() int) {
+	m.busSubsFn = func() float64 { return float64(fn()) }
 }
 
 // ObserveBatch records a committed group's size (the stores' BatchObserver).

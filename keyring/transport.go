@@ -3,8 +3,10 @@ package keyring
 import (
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 type Transport struct {
 	newest uint32
 	aeads  map[uint32]cipher.AEAD
+	names  []byte // HMAC key of Name, from the oldest term
 }
 
 // Transport derives the transport keys for purpose (e.g. "event-bus") from every master key term.
@@ -38,11 +41,27 @@ func (m *MasterKeys) Transport(purpose string) (*Transport, error) {
 		}
 		t.aeads[uint32(mt.term)] = aead
 		t.newest = max(t.newest, uint32(mt.term))
+		if t.names == nil { // terms are oldest first
+			if t.names, err = hkdf.Key(sha256.New, mt.key, nil, "wardline transport v1: "+purpose+" names", 32); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(t.aeads) == 0 {
 		return nil, errors.New("keyring: no master key term")
 	}
 	return t, nil
+}
+
+// Name returns an opaque, stable name for data (22 URL-safe characters: 128 bits of
+// HMAC-SHA256), the same on every node holding the master key file and meaningless to anyone
+// else: the bus names subjects with it, so that NATS sees no conversation or user ids. It is
+// keyed from the oldest term, so adding a term does not rename anything; retiring the oldest
+// term renames everything, so every node must load the new file before traffic resumes.
+func (t *Transport) Name(data []byte) string {
+	h := hmac.New(sha256.New, t.names)
+	h.Write(data)
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Seal encrypts plaintext bound to aad: 4 bytes of term, a random nonce, then the ciphertext.

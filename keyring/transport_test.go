@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"wardline"
@@ -65,6 +66,43 @@ func TestTransport(t *testing.T) {
 		c, _ := other.Transport("event-bus")
 		if _, err := c.Open([]byte("wardline.events"), sealed); err == nil {
 			t.Errorf("another master key opened it")
+		}
+	})
+	// Names (the bus's subject tokens) are the same on every node holding the file, stay the same
+	// when a term is added, and differ for another id, purpose or master key.
+	t.Run("Name", func(t *testing.T) {
+		id := []byte("conversation:0194f6a2-7c3e-7b1a-9d4e-2f8a6c1b3e5d")
+		name := a.Name(id)
+		if len(name) != 22 || strings.ContainsAny(name, ".*> ") || bytes.Contains([]byte(name), id[13:]) {
+			t.Fatalf("Name = %q: want 22 subject-safe characters that do not show the id", name)
+		}
+		if b.Name(id) != name {
+			t.Errorf("another node names it %q, this one %q", b.Name(id), name)
+		}
+		if a.Name([]byte("conversation:other")) == name {
+			t.Errorf("two ids, one name")
+		}
+		c, _ := m.Transport("something-else")
+		if c.Name(id) == name {
+			t.Errorf("another purpose, the same name")
+		}
+		if _, err := m2.AddTerm(); err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := m2.Transport("event-bus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rotated.Name(id) != name {
+			t.Errorf("adding a master key term renamed %q to %q", name, rotated.Name(id))
+		}
+		other, err := keyring.CreateMasterKeyFile(filepath.Join(dir, "third.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := other.Transport("event-bus")
+		if d.Name(id) == name {
+			t.Errorf("another master key, the same name")
 		}
 	})
 }

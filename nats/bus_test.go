@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,6 +94,168 @@ func messageEvent(seq int64, body string) *wardline.Event {
 		Message: &wardline.Message{ID: wardline.NewID(), ConversationID: "c1", Seq: seq, SenderID: "u1", Body: body, Priority: wardline.PriorityRoutine}}
 }
 
+// wantConversation subscribes b to a conversation and waits until the subscription is in force.
+func wantConversation(t *testing.T, b *wnats.Bus, id string) (release func()) {
+	t.Helper()
+	release, fresh := b.WantConversation(id)
+	if !fresh {
+		t.Fatalf("WantConversation(%s): not fresh on a new bus", id)
+	}
+	if err := b.Synced(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return release
+}
+
+// A node receives a conversation's events only while it wants them, a person's own events only
+// while it wants that person (one copy each, addressed to them alone), and what every node needs
+// always.
+func TestBusSubjects(t *testing.T) {
+	url := natstest.ServerURL(t)
+	ka, kb := transport(t)
+	subj := subject()
+	a, b := connect(t, url, subj, ka), connect(t, url, subj, kb)
+	var got []*wardline.Event
+	var mu sync.Mutex
+	events := make(chan struct{}, 100)
+	b.Subscribe(func(e *wardline.Event) {
+		mu.Lock()
+		got = append(got, e)
+		mu.Unlock()
+		events <- struct{}{}
+	})
+	// take publishes, waits for n events on b and then a little more (to see any extra), and
+	// returns them.
+	take := func(n int, publish ...*wardline.Event) []*wardline.Event {
+		t.Helper()
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		for _, e := range publish {
+			if err := a.Publish(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.After(5 * time.Second)
+		for i := 0; i < n; i++ {
+			select {
+			case <-events:
+			case <-deadline:
+				t.Fatalf("node b got %d events, want %d", i, n)
+			}
+		}
+		// A marker on the all-nodes subject, sent after the rest: once it arrives, anything
+		// else this test published has arrived too (one publisher, one subscriber: in order).
+		a.Publish(t.Context(), &wardline.Event{Type: wardline.EventDutyChanged})
+		for marker := false; !marker; {
+			select {
+			case <-events:
+				mu.Lock()
+				marker = got[len(got)-1].Type == wardline.EventDutyChanged
+				mu.Unlock()
+			case <-deadline:
+				t.Fatal("the marker did not arrive")
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*wardline.Event(nil), got[:len(got)-1]...)
+	}
+	msg := func(conv string) *wardline.Event {
+		e := messageEvent(1, "obs due")
+		e.Message.ConversationID = conv
+		return e
+	}
+
+	if n := len(take(0, msg("c1"))); n != 0 {
+		t.Errorf("a node that wants no conversation got %d message events", n)
+	}
+	changed := &wardline.Event{Type: wardline.EventConversationUpdated, Recipients: []string{"u9"},
+		Conversation: &wardline.Conversation{ID: "c1", Members: []*wardline.Member{{UserID: "u9"}}}}
+	if e := take(1, changed); len(e) != 1 || e[0].Conversation.ID != "c1" {
+		t.Errorf("conversation.updated reaches every node: got %v", e)
+	}
+
+	release1 := wantConversation(t, b, "c1")
+	release2, fresh := b.WantConversation("c1")
+	if fresh {
+		t.Errorf("a second want of c1 said fresh")
+	}
+	if e := take(1, msg("c2"), msg("c1")); len(e) != 1 || e[0].Message.ConversationID != "c1" {
+		t.Errorf("wanting c1: got %v", e)
+	}
+	release1()
+	release1() // twice is once
+	if e := take(1, msg("c1")); len(e) != 1 {
+		t.Errorf("c1 released once of twice: got %d events, want 1", len(e))
+	}
+	release2()
+	if err := b.Synced(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if e := take(0, msg("c1")); len(e) != 0 {
+		t.Errorf("c1 released: got %d events", len(e))
+	}
+	if b.Subscriptions() != 0 {
+		t.Errorf("subscriptions after every release: %d", b.Subscriptions())
+	}
+
+	releaseU := b.WantUser("u2")
+	if err := b.Synced(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	revoked := &wardline.Event{Type: wardline.EventSessionRevoked, Recipients: []string{"u1", "u2", "u3"}}
+	esc := &wardline.Event{Type: wardline.EventEscalation, Recipients: []string{"u1", "u2"}, Silent: []string{"u2"},
+		Escalation: &wardline.EscalationEvent{ConversationID: "c1", Step: 1}}
+	e := take(2, revoked, esc)
+	if len(e) != 2 || !slices.Equal(e[0].Recipients, []string{"u2"}) || !slices.Equal(e[1].Recipients, []string{"u2"}) ||
+		!slices.Equal(e[1].Silent, []string{"u2"}) {
+		t.Errorf("personal events on u2's subject: got %+v", e)
+	}
+	releaseU()
+}
+
+// An event sealed for one subject does not open on another: a recording of someone's session
+// event replayed onto another person's subject is dropped.
+func TestBusSubjectBoundToSeal(t *testing.T) {
+	url := natstest.ServerURL(t)
+	ka, kb := transport(t)
+	subj := subject()
+	a := connect(t, url, subj, ka)
+	var errs atomic.Int32
+	b := connect(t, url, subj, kb, func(o *wnats.Options) { o.OnError = func(error) { errs.Add(1) } })
+	rb := newRecorder()
+	b.Subscribe(rb.fn)
+	b.WantUser("u2")
+	raw, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	sub, err := raw.SubscribeSync(b.UserSubject("u1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Flush()
+	b.Synced(t.Context())
+	a.Publish(t.Context(), &wardline.Event{Type: wardline.EventSessionRevoked, Recipients: []string{"u1"}})
+	m, err := sub.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Subject, m.Sub = b.UserSubject("u2"), nil
+	if err := raw.PublishMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for errs.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if errs.Load() == 0 || len(rb.events) != 0 {
+		t.Errorf("replayed onto u2's subject: %d errors, %d events; want it dropped", errs.Load(), len(rb.events))
+	}
+}
+
 func TestBus(t *testing.T) {
 	url := natstest.ServerURL(t)
 	t.Run("OtherNodeReceives", func(t *testing.T) {
@@ -101,6 +265,7 @@ func TestBus(t *testing.T) {
 		ra, rb := newRecorder(), newRecorder()
 		a.Subscribe(ra.fn)
 		b.Subscribe(rb.fn)
+		wantConversation(t, b, "c1")
 		for i := range 50 {
 			if err := a.Publish(t.Context(), messageEvent(int64(i+1), "Bed 4 obs please")); err != nil {
 				t.Fatal(err)
@@ -131,7 +296,7 @@ func TestBus(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer raw.Close()
-		sub, err := raw.SubscribeSync(subj)
+		sub, err := raw.SubscribeSync(subj + ".>")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,6 +313,9 @@ func TestBus(t *testing.T) {
 				t.Errorf("NATS payload holds %q in clear", clear)
 			}
 		}
+		if msg.Subject != a.ConversationSubject("c1") || strings.Contains(strings.TrimPrefix(msg.Subject, subj), "c1") {
+			t.Errorf("subject %q: want the conversation's name, not its id", msg.Subject)
+		}
 	})
 
 	t.Run("ErrOtherMasterKey", func(t *testing.T) {
@@ -159,7 +327,10 @@ func TestBus(t *testing.T) {
 		c := connect(t, url, subj, kc, func(o *wnats.Options) { o.OnError = func(error) { errs.Add(1) } })
 		rc := newRecorder()
 		c.Subscribe(rc.fn)
-		a.Publish(t.Context(), messageEvent(1, "x"))
+		// Conversations' subjects are named under the master key, so c never even hears a's
+		// messages; what every node hears (.all) does not open there.
+		a.Publish(t.Context(), &wardline.Event{Type: wardline.EventConversationUpdated, Recipients: []string{"u1"},
+			Conversation: &wardline.Conversation{ID: "c1"}})
 		deadline := time.Now().Add(5 * time.Second)
 		for errs.Load() == 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
@@ -196,6 +367,7 @@ func TestBusSurvivesRestart(t *testing.T) {
 	b := connect(t, srv.URL(), subj, kb, func(o *wnats.Options) { o.OnGap = func() { gaps <- struct{}{} } })
 	rb := newRecorder()
 	b.Subscribe(rb.fn)
+	wantConversation(t, b, "c1")
 	a.Publish(t.Context(), messageEvent(1, "before"))
 	rb.wait(t, 1)
 

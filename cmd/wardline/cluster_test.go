@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -341,6 +343,57 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// Events travel on subjects per conversation: a node that holds no member of a conversation
+	// receives none of its messages or receipts; a node that does, does.
+	t.Run("OnlyNodesWithMembersReceive", func(t *testing.T) {
+		_, dave := c.newUser(0)
+		erinID, erin := c.newUser(0)
+		ward := c.conversation(dave, erinID)
+		ld, le := listen(t, c.nodes[0].url, dave, map[string]int64{}), listen(t, c.nodes[0].url, erin, map[string]int64{})
+		time.Sleep(500 * time.Millisecond) // streams open, subscriptions in force, conversation.updated received
+		before := []float64{busReceived(t, c.nodes[0].url), busReceived(t, c.nodes[2].url)}
+		var seqs []int64
+		for range 20 {
+			m, s := send(t, c.nodes[1].url, erin, ward, "seen only where Dave and Erin are")
+			if s != 201 {
+				t.Fatalf("send: %d", s)
+			}
+			seqs = append(seqs, m.Seq)
+		}
+		for name, l := range map[string]*listener{"Dave": ld, "Erin": le} {
+			if missing := l.waitFor(seqs, 5*time.Second); len(missing) > 0 {
+				t.Errorf("%s on node 1 missed %v", name, missing)
+			}
+		}
+		time.Sleep(1500 * time.Millisecond) // delivered receipts flush
+		if got := busReceived(t, c.nodes[0].url) - before[0]; got < 20 {
+			t.Errorf("node 1 (Dave and Erin) received %v events from the bus, want at least 20", got)
+		}
+		if got := busReceived(t, c.nodes[2].url) - before[1]; got != 0 {
+			t.Errorf("node 3 (no member) received %v events of a conversation it has no member of", got)
+		}
+		if n := metricValue(t, c.nodes[0].url, "wardline_bus_subscriptions"); n < 3 {
+			t.Errorf("node 1 subscribes to %v subjects, want at least Dave, Erin and their conversation", n)
+		}
+
+		// Frank's stream is on node 3, in no conversation yet. Dave adds him on node 1, Erin
+		// sends at once on node 2: node 3 subscribes on the conversation.updated, and what was
+		// sent before that took effect is caught up from the store, well within the 15 s sweep.
+		frankID, frank := c.newUser(2)
+		lf := listen(t, c.nodes[2].url, frank, map[string]int64{})
+		time.Sleep(300 * time.Millisecond)
+		if s := apiCall(t, c.nodes[0].url, "POST", "/api/v1/conversations/"+ward+"/members", dave, map[string]any{"user_id": frankID}, nil); s != 204 && s != 200 && s != 201 {
+			t.Fatalf("add Frank: %d", s)
+		}
+		m, s := send(t, c.nodes[1].url, erin, ward, "welcome, Frank")
+		if s != 201 {
+			t.Fatalf("send: %d", s)
+		}
+		if missing := lf.waitFor([]int64{m.Seq}, 3*time.Second); len(missing) > 0 {
+			t.Errorf("Frank, just added, did not get the next message on node 3 within 3 s")
+		}
+	})
+
 	// An attacker spreads failed sign-ins for one account over the three nodes, one each: no node
 	// alone sees the organisation's threshold (3), the cluster does, and the IG officer gets one
 	// alert, not one per node.
@@ -479,6 +532,33 @@ func TestClusterNATSRestart(t *testing.T) {
 }
 
 // waitReady polls /readyz until it answers status or the time is up.
+// metricValue reads one unlabelled sample from a node's /metrics.
+func metricValue(t *testing.T, url, name string) float64 {
+	t.Helper()
+	res, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s not in /metrics", name)
+	return 0
+}
+
+// busReceived is how many events a node has received from other nodes over the bus.
+func busReceived(t *testing.T, url string) float64 {
+	return metricValue(t, url, "wardline_bus_transit_seconds_count")
+}
+
 func waitReady(url string, status int, within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {

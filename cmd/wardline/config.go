@@ -105,7 +105,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	boolFlag(fs, &c.HTTP, "http", "serve plain HTTP (loopback addresses only)")
 	boolFlag(fs, &c.Demo, "demo", "seed a demo organisation into an empty data directory")
 	stringFlag(fs, &c.NATSURL, "nats-url", "", "NATS URL(s), comma-separated, for the event bus between nodes (default: in process, one node)")
-	stringFlag(fs, &c.NATSSubject, "nats-subject", "wardline.events", "NATS subject of the event bus: one per deployment sharing a NATS server")
+	stringFlag(fs, &c.NATSSubject, "nats-subject", "wardline.events", "prefix of the event bus's NATS subjects (<prefix>.c.<conversation>, .u.<user>, .all): one per deployment sharing a NATS server")
 	stringFlag(fs, &c.ACMEDomain, "acme-domain", "", "obtain and renew the TLS certificate for this public host name from an ACME CA (Let's Encrypt by default), accepting its terms; the CA must reach this server on port 443 (TLS-ALPN-01) or, with --acme-http-addr, on port 80 (HTTP-01)")
 	stringFlag(fs, &c.ACMEEmail, "acme-email", "", "contact address given to the ACME CA (expiry notices)")
 	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")

@@ -152,6 +152,9 @@ func (m *Main) Run(ctx context.Context) error {
 		// Other nodes may write to the same audit log: the alerts count all of it.
 		m.AppConfig.SharedAuditLog = true
 	}
+	if b, ok := m.Bus.(interface{ Subscriptions() int }); ok {
+		m.Metrics.BusSubscriptions(b.Subscriptions)
+	}
 	m.Store = whttp.InstrumentStore(m.Store, m.Metrics)
 	m.Bus = whttp.InstrumentBus(m.Bus, m.Metrics)
 	if w := m.Config.witnessPath(); w != "" {
