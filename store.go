@@ -45,6 +45,9 @@ type Reader interface {
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, string, error)
 
 	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, error)
+	// SessionWithUser is SessionByTokenHash and the session's user, read together (sign-in
+	// checks on every request).
+	SessionWithUser(ctx context.Context, hash []byte) (*Session, *User, error)
 	Session(ctx context.Context, id string) (*Session, error)
 	// LiveSessions returns the user's sessions that are not revoked and not past their absolute end.
 	LiveSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)

@@ -214,21 +214,14 @@ func (s *AuthService) Authenticate(ctx context.Context, token, addr string) (*wa
 	if token == "" || len(token) > 200 {
 		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
 	}
-	sess, err := s.store.SessionByTokenHash(ctx, HashToken(token))
+	sess, user, err := s.store.SessionWithUser(ctx, HashToken(token))
 	if isNotFound(err) {
 		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "sign in first")
 	} else if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if !sess.Live(now) {
-		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "your session has ended; sign in again")
-	}
-	user, err := s.store.User(ctx, sess.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if !user.Active() {
+	if !sess.Live(now) || !user.Active() {
 		return nil, wardline.Errorf(wardline.EUNAUTHENTICATED, "your session has ended; sign in again")
 	}
 	if err := s.touch(ctx, sess, now); err != nil {

@@ -74,10 +74,15 @@ func (q queries) strings(ctx context.Context, sql string, args ...any) ([]string
 
 const userColumns = `id, org_id, email, display_name, job_title, profession, registration, org_role, status, password_hash, password_change_required, created_at`
 
+// userDest lists a user's destinations in userColumns' order.
+func userDest(u *wardline.User) []any {
+	return []any{&u.ID, &u.OrgID, &u.Email, &u.DisplayName, &u.JobTitle, &u.Profession, &u.Registration,
+		&u.OrgRole, &u.Status, &u.PasswordHash, &u.PasswordChangeRequired, &u.CreatedAt}
+}
+
 func scanUser(r interface{ Scan(...any) error }) (*wardline.User, error) {
 	var u wardline.User
-	if err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.DisplayName, &u.JobTitle, &u.Profession, &u.Registration,
-		&u.OrgRole, &u.Status, &u.PasswordHash, &u.PasswordChangeRequired, &u.CreatedAt); err != nil {
+	if err := r.Scan(userDest(&u)...); err != nil {
 		if isNoRows(err) {
 			return nil, notFound("user")
 		}
@@ -173,18 +178,47 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 
 const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required, name, locked_at, pin_failures, mfa_enrollment_required`
 
+// sessionDest lists a session's destinations in sessionColumns' order.
+func sessionDest(s *wardline.Session) []any {
+	return []any{&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
+		&s.RevokedAt, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &s.LockedAt, &s.PINFailures, &s.MFAEnrollmentRequired}
+}
+
+func normalizeSession(s *wardline.Session) {
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt)
+	s.RevokedAt, s.LockedAt = utcPtr(s.RevokedAt), utcPtr(s.LockedAt)
+}
+
 func scanSession(r interface{ Scan(...any) error }) (*wardline.Session, error) {
 	var s wardline.Session
-	if err := r.Scan(&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-		&s.RevokedAt, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &s.LockedAt, &s.PINFailures, &s.MFAEnrollmentRequired); err != nil {
+	if err := r.Scan(sessionDest(&s)...); err != nil {
 		if isNoRows(err) {
 			return nil, notFound("session")
 		}
 		return nil, err
 	}
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = utc(s.CreatedAt), utc(s.LastSeenAt), utc(s.ExpiresAt)
-	s.RevokedAt, s.LockedAt = utcPtr(s.RevokedAt), utcPtr(s.LockedAt)
+	normalizeSession(&s)
 	return &s, nil
+}
+
+// sessionUserColumns are a session's columns and its user's, for one joined read.
+var sessionUserColumns = qualify("s.", sessionColumns) + ", " + qualify("u.", userColumns)
+
+// SessionWithUser reads the session with a token hash and its user in one query: every
+// authenticated request does, so it is one round trip rather than two.
+func (q queries) SessionWithUser(ctx context.Context, hash []byte) (*wardline.Session, *wardline.User, error) {
+	var s wardline.Session
+	var u wardline.User
+	err := q.db.QueryRow(ctx, `SELECT `+sessionUserColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1`, hash).Scan(append(sessionDest(&s), userDest(&u)...)...)
+	if isNoRows(err) {
+		return nil, nil, notFound("session")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	normalizeSession(&s)
+	u.CreatedAt = utc(u.CreatedAt)
+	return &s, &u, nil
 }
 
 func (q queries) CreateSession(ctx context.Context, s *wardline.Session) error {
@@ -262,4 +296,13 @@ func (q queries) LastLoginFailure(ctx context.Context, key string) (time.Time, e
 		return time.Time{}, nil
 	}
 	return utc(*at), nil
+}
+
+// qualify prefixes every column of a comma-separated list with a table alias ("s." → "s.id, s.user_id").
+func qualify(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

@@ -68,18 +68,32 @@ func (q queries) CountOrgs(ctx context.Context) (int, error) {
 
 const userColumns = `id, org_id, email, display_name, job_title, profession, registration, org_role, status, password_hash, password_change_required, created_at`
 
+// userRow is a users row as scanned: dest lists the columns' destinations in userColumns' order.
+type userRow struct {
+	u       wardline.User
+	created int64
+}
+
+func (x *userRow) dest() []any {
+	u := &x.u
+	return []any{&u.ID, &u.OrgID, &u.Email, &u.DisplayName, &u.JobTitle, &u.Profession, &u.Registration,
+		&u.OrgRole, &u.Status, &u.PasswordHash, &u.PasswordChangeRequired, &x.created}
+}
+
+func (x *userRow) user() *wardline.User {
+	x.u.CreatedAt = fromMicros(x.created)
+	return &x.u
+}
+
 func scanUser(r interface{ Scan(...any) error }) (*wardline.User, error) {
-	var u wardline.User
-	var created int64
-	if err := r.Scan(&u.ID, &u.OrgID, &u.Email, &u.DisplayName, &u.JobTitle, &u.Profession, &u.Registration,
-		&u.OrgRole, &u.Status, &u.PasswordHash, &u.PasswordChangeRequired, &created); err != nil {
+	var x userRow
+	if err := r.Scan(x.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("user")
 		}
 		return nil, err
 	}
-	u.CreatedAt = fromMicros(created)
-	return &u, nil
+	return x.user(), nil
 }
 
 func (q queries) CreateUser(ctx context.Context, u *wardline.User) error {
@@ -153,20 +167,53 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 
 const sessionColumns = `id, user_id, org_id, token_hash, device, addr, created_at, last_seen_at, expires_at, revoked_at, idle_minutes, password_change_required, name, locked_at, pin_failures, mfa_enrollment_required`
 
+// sessionRow is a sessions row as scanned, like userRow.
+type sessionRow struct {
+	s                      wardline.Session
+	created, seen, expires int64
+	revoked, locked        sql.NullInt64
+}
+
+func (x *sessionRow) dest() []any {
+	s := &x.s
+	return []any{&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &x.created, &x.seen, &x.expires,
+		&x.revoked, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &x.locked, &s.PINFailures, &s.MFAEnrollmentRequired}
+}
+
+func (x *sessionRow) session() *wardline.Session {
+	s := &x.s
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(x.created), fromMicros(x.seen), fromMicros(x.expires)
+	s.RevokedAt, s.LockedAt = fromNullMicros(x.revoked), fromNullMicros(x.locked)
+	return s
+}
+
 func scanSession(r interface{ Scan(...any) error }) (*wardline.Session, error) {
-	var s wardline.Session
-	var created, seen, expires int64
-	var revoked, locked sql.NullInt64
-	if err := r.Scan(&s.ID, &s.UserID, &s.OrgID, &s.TokenHash, &s.Device, &s.Addr, &created, &seen, &expires,
-		&revoked, &s.IdleMinutes, &s.PasswordChangeRequired, &s.Name, &locked, &s.PINFailures, &s.MFAEnrollmentRequired); err != nil {
+	var x sessionRow
+	if err := r.Scan(x.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("session")
 		}
 		return nil, err
 	}
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(expires)
-	s.RevokedAt, s.LockedAt = fromNullMicros(revoked), fromNullMicros(locked)
-	return &s, nil
+	return x.session(), nil
+}
+
+// sessionUserColumns are a session's columns and its user's, for one joined read.
+var sessionUserColumns = qualify("s.", sessionColumns) + ", " + qualify("u.", userColumns)
+
+// SessionWithUser reads the session with a token hash and its user in one query: every
+// authenticated request does, so it is one round trip rather than two.
+func (q queries) SessionWithUser(ctx context.Context, hash []byte) (*wardline.Session, *wardline.User, error) {
+	var sr sessionRow
+	var ur userRow
+	err := q.db.queryRow(ctx, `SELECT `+sessionUserColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ?`, hash).Scan(append(sr.dest(), ur.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("session")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return sr.session(), ur.user(), nil
 }
 
 func (q queries) CreateSession(ctx context.Context, s *wardline.Session) error {
@@ -261,4 +308,13 @@ func mustAffect(res sql.Result, err error, what string) error {
 // OrgIDs lists every organisation's id (for start-up checks and administration).
 func (q queries) OrgIDs(ctx context.Context) ([]string, error) {
 	return q.strings(ctx, `SELECT id FROM orgs ORDER BY created_at`)
+}
+
+// qualify prefixes every column of a comma-separated list with a table alias ("s." → "s.id, s.user_id").
+func qualify(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

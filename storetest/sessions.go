@@ -89,6 +89,35 @@ func testSessions(t *testing.T, open opener) {
 			hash := sha256.Sum256([]byte("some other token"))
 			_, err := s.SessionByTokenHash(ctx, hash[:])
 			AssertCode(t, err, wardline.ENOTFOUND)
+			_, _, err = s.SessionWithUser(ctx, hash[:])
+			AssertCode(t, err, wardline.ENOTFOUND)
+		})
+	})
+
+	t.Run("SessionWithUser", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			t.Parallel()
+			s, ctx := open(t), t.Context()
+			f := MustCreateFixture(t, s)
+			sess, bobs := NewSession(f.Alice, at(5)), NewSession(f.Bob, at(6))
+			sess.IdleMinutes, sess.Name = 15, "ward PC"
+			MustCreateSessions(t, s, sess, bobs)
+			locked := at(7)
+			sess.LockedAt, sess.PINFailures = &locked, 2
+			MustUpdate(t, s, func(tx wardline.Tx) error { return tx.UpdateSessionState(ctx, sess) })
+			gotSess, gotUser, err := s.SessionWithUser(ctx, sess.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionWithUser: %v", err)
+			}
+			AssertSame(t, "SessionWithUser session", gotSess, sess)
+			user, err := s.User(ctx, f.Alice.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			AssertSame(t, "SessionWithUser user", gotUser, user)
+			if _, u, _ := s.SessionWithUser(ctx, bobs.TokenHash); u == nil || u.ID != f.Bob.ID {
+				t.Errorf("Bob's session: user %+v", u)
+			}
 		})
 	})
 
