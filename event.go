@@ -12,6 +12,10 @@ const (
 	EventMessageCreated      = "message.created"
 	EventMessageUpdated      = "message.updated"
 	EventReceipt             = "receipt"
+	// EventReceipts carries the delivered receipts of one conversation that one flush of the
+	// delivered watermarks advanced. A stream that asked for it (`?receipts=batched`) gets it as
+	// one frame; any other stream gets one `receipt` frame per receipt in it.
+	EventReceipts = "receipts"
 	EventConversationUpdated = "conversation.updated"
 	EventSessionRevoked      = "session.revoked"
 	EventResumeDone          = "resume.done"
@@ -40,6 +44,7 @@ type Event struct {
 
 	Message      *Message         `json:"message,omitempty"`
 	Receipt      *Receipt         `json:"receipt,omitempty"`
+	Receipts     []*Receipt       `json:"receipts,omitempty"` // EventReceipts: one conversation's
 	Conversation *Conversation    `json:"conversation,omitempty"`
 	Alert        *Alert           `json:"alert,omitempty"`
 	Escalation   *EscalationEvent `json:"escalation,omitempty"`
@@ -93,11 +98,17 @@ func (e *Event) ClientFrame() ([]byte, error) {
 			Message *Message `json:"message"`
 		}{e.Type, e.Message})
 	case EventReceipt:
-		r := e.Receipt
+		return receiptFrame(e.Receipt)
+	case EventReceipts:
+		conv := ""
+		if len(e.Receipts) > 0 {
+			conv = e.Receipts[0].ConversationID
+		}
 		return json.Marshal(struct {
-			Type string `json:"type"`
-			*Receipt
-		}{e.Type, r})
+			Type           string     `json:"type"`
+			ConversationID string     `json:"conversation_id"`
+			Receipts       []*Receipt `json:"receipts"`
+		}{e.Type, conv, e.Receipts})
 	case EventAlert:
 		return json.Marshal(struct {
 			Type  string `json:"type"`
@@ -118,6 +129,27 @@ func (e *Event) ClientFrame() ([]byte, error) {
 			Type string `json:"type"`
 		}{e.Type})
 	}
+}
+
+func receiptFrame(r *Receipt) ([]byte, error) {
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		*Receipt
+	}{EventReceipt, r})
+}
+
+// ReceiptFrames are the `receipt` frames of an EventReceipts, one per receipt, for streams that
+// did not ask for them batched.
+func (e *Event) ReceiptFrames() ([][]byte, error) {
+	out := make([][]byte, 0, len(e.Receipts))
+	for _, r := range e.Receipts {
+		b, err := receiptFrame(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // EventBus carries events between the services that commit them and the nodes that deliver them.

@@ -127,9 +127,20 @@ func (x *Deliveries) flushChunk(ctx context.Context, batch map[deliveryKey]deliv
 		x.d.log.Warn("record delivered watermarks", "err", err, "count", len(keys))
 		return
 	}
-	for _, k := range advanced {
-		v := batch[k]
-		x.d.publishReceipt(ctx, v.recipients, &wardline.Receipt{ConversationID: k.conv, MessageID: v.msgID, Seq: v.seq, UserID: k.user, Kind: wardline.ReceiptDelivered, At: now})
+	// One event per conversation (keys are sorted by conversation): a stream that asked for
+	// them batched gets one frame for all of its members' advances, not one per member.
+	for i := 0; i < len(advanced); {
+		j := i + 1
+		for j < len(advanced) && advanced[j].conv == advanced[i].conv {
+			j++
+		}
+		receipts := make([]*wardline.Receipt, 0, j-i)
+		for _, k := range advanced[i:j] {
+			v := batch[k]
+			receipts = append(receipts, &wardline.Receipt{ConversationID: k.conv, MessageID: v.msgID, Seq: v.seq, UserID: k.user, Kind: wardline.ReceiptDelivered, At: now})
+		}
+		x.d.publish(ctx, &wardline.Event{Type: wardline.EventReceipts, Recipients: batch[advanced[i]].recipients, Receipts: receipts})
+		i = j
 	}
 }
 

@@ -19,8 +19,8 @@ func TestDeliveredWatermarksAreBatched(t *testing.T) {
 	}
 	var receipts []*wardline.Receipt
 	unsub := e.Bus.Subscribe(func(ev *wardline.Event) {
-		if ev.Type == wardline.EventReceipt {
-			receipts = append(receipts, ev.Receipt)
+		if ev.Type == wardline.EventReceipts {
+			receipts = append(receipts, ev.Receipts...)
 		}
 	})
 	defer unsub()
@@ -131,9 +131,16 @@ func TestLargeDeliveryFlushRecordsEveryAdvance(t *testing.T) {
 		lasts = append(lasts, e.MustSend(t, a, c.ID, "m"))
 	}
 	var receipts []*wardline.Receipt
+	events := 0
 	unsub := e.Bus.Subscribe(func(ev *wardline.Event) {
-		if ev.Type == wardline.EventReceipt {
-			receipts = append(receipts, ev.Receipt)
+		if ev.Type == wardline.EventReceipts {
+			events++
+			for _, r := range ev.Receipts {
+				if r.ConversationID != ev.Receipts[0].ConversationID {
+					t.Errorf("one receipts event holds two conversations' receipts")
+				}
+			}
+			receipts = append(receipts, ev.Receipts...)
 		}
 	})
 	defer unsub()
@@ -147,6 +154,11 @@ func TestLargeDeliveryFlushRecordsEveryAdvance(t *testing.T) {
 	}
 	if len(receipts) != 360 {
 		t.Fatalf("%d receipts announced, want 360", len(receipts))
+	}
+	// One event per conversation and chunk: 60 conversations, and a chunk boundary (every 128
+	// advances) may split one conversation's advances in two.
+	if events < 60 || events > 62 {
+		t.Errorf("%d receipts events for 60 conversations' advances, want 60 to 62", events)
 	}
 	for i, c := range convs {
 		got, err := e.App.Messages.Receipts(As(a), c.ID, lasts[i].ID)

@@ -101,6 +101,9 @@ func (h *Hub) dispatch(e *wardline.Event) {
 		if h.want != nil && e.Conversation != nil {
 			h.membershipChanged(e)
 		}
+	case wardline.EventReceipts:
+		h.dispatchReceipts(e)
+		return
 	}
 	now := time.Now()
 	// Off-duty recipients get the same frame marked "silent" (their clients show it without an
@@ -136,6 +139,38 @@ func (h *Hub) dispatch(e *wardline.Event) {
 				f.ev, f.recipients = e, e.Recipients
 			}
 			c.enqueue(f)
+		}
+	}
+}
+
+// dispatchReceipts queues one flush's delivered receipts of a conversation: one frame to the
+// streams that asked for them batched, one `receipt` frame per receipt to the others.
+func (h *Hub) dispatchReceipts(e *wardline.Event) {
+	now := time.Now()
+	var batched []byte
+	var single [][]byte
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, uid := range e.Recipients {
+		for c := range h.byUser[uid] {
+			var err error
+			switch {
+			case c.batchReceipts && batched == nil:
+				batched, err = e.ClientFrame()
+			case !c.batchReceipts && single == nil:
+				single, err = e.ReceiptFrames()
+			}
+			if err != nil {
+				h.s.log.Error("encode event", "type", e.Type, "err", err)
+				return
+			}
+			if c.batchReceipts {
+				c.enqueue(frame{data: batched, queued: now})
+				continue
+			}
+			for _, data := range single {
+				c.enqueue(frame{data: data, queued: now})
+			}
 		}
 	}
 }

@@ -127,6 +127,8 @@ type wsConn struct {
 	base      map[string]int64      // catch-up: seq each conversation stood at when the stream opened, under mu
 	lastWrite atomic.Int64
 	checking  atomic.Bool
+
+	batchReceipts bool // ?receipts=batched: a flush's delivered receipts come as one `receipts` frame
 }
 
 func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +145,20 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 		h.s.Error(w, r, wardline.Errorf(wardline.EFORBIDDEN, "set up a second factor first"))
 		return
 	}
+	q, err := parseQuery(r, "receipts")
+	if err != nil {
+		h.s.Error(w, r, err)
+		return
+	}
+	var batchReceipts bool
+	switch q.str("receipts") {
+	case "", "single":
+	case "batched":
+		batchReceipts = true
+	default:
+		h.s.Error(w, r, wardline.Errorf(wardline.EINVALID, `receipts must be "single" or "batched"`))
+		return
+	}
 	cw := &corkingWriter{ResponseWriter: w}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.origins,
@@ -153,7 +169,7 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxClientMessage)
 	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
-	c := &wsConn{hub: h, ws: ws, conn: cw.conn, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}}
+	c := &wsConn{hub: h, ws: ws, conn: cw.conn, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}, batchReceipts: batchReceipts}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if !h.register(c) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")

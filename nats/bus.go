@@ -219,6 +219,10 @@ func conversationOf(e *wardline.Event) string {
 		if e.Receipt != nil {
 			id = e.Receipt.ConversationID
 		}
+	case wardline.EventReceipts:
+		if len(e.Receipts) > 0 {
+			id = e.Receipts[0].ConversationID
+		}
 	}
 	if !token(id) {
 		return ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -130,7 +131,7 @@ func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established f
 	b := c.b
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(dctx, c.url+"/api/v1/events", &websocket.DialOptions{
+	ws, _, err := websocket.Dial(dctx, c.url+"/api/v1/events?receipts="+url.QueryEscape(b.cfg.Receipts), &websocket.DialOptions{
 		HTTPClient: b.wsHTTP,
 		HTTPHeader: http.Header{"Authorization": {"Bearer " + b.state.Users[c.user].Token}},
 	})
@@ -185,6 +186,9 @@ func (c *Conn) handle(f *frameInfo, replay bool) {
 	case "message.created":
 	case "receipt":
 		r.Receipts.Add(1)
+		return
+	case "receipts":
+		r.Receipts.Add(f.receipts)
 		return
 	case "conversation.updated":
 		r.ConvUpdates.Add(1)

@@ -13,6 +13,7 @@ type frameInfo struct {
 	seq                   int64
 	run                   string
 	msgno, intended, sent int64
+	receipts              int64 // in a batched "receipts" frame
 }
 
 // benchBody is the text of a benchmark message: the run, the message number and the intended and
@@ -52,6 +53,9 @@ func parseFrame(data []byte) frameInfo {
 		rest := s[len(pre):]
 		if i := strings.IndexByte(rest, '"'); i >= 0 {
 			typ := rest[:i]
+			if typ == "receipts" {
+				return frameInfo{typ: typ, msgno: -1, receipts: int64(strings.Count(rest, `"kind":`))}
+			}
 			if typ != "message.created" {
 				return frameInfo{typ: typ, msgno: -1}
 			}

@@ -30,6 +30,8 @@ func TestParseFrame(t *testing.T) {
 		{"NotBench", []byte(`{"type":"message.created","message":{"conversation_id":"01a204ec-1a32-7ed4-8727-d58c1761d7c7","seq":3,"body":"hello ward 7"}}`),
 			frameInfo{typ: "message.created", conv: "01a204ec-1a32-7ed4-8727-d58c1761d7c7", seq: 3, msgno: -1}},
 		{"Receipt", []byte(`{"type":"receipt","conversation_id":"c","seq":4}`), frameInfo{typ: "receipt", msgno: -1}},
+		{"Receipts", []byte(`{"type":"receipts","conversation_id":"c","receipts":[{"conversation_id":"c","seq":4,"kind":"delivered"},{"conversation_id":"c","seq":5,"kind":"delivered"}]}`),
+			frameInfo{typ: "receipts", msgno: -1, receipts: 2}},
 		{"Hello", []byte(`{"type":"hello","user_id":"u"}`), frameInfo{typ: "hello", msgno: -1}},
 		{"Garbage", []byte(`not json`), frameInfo{typ: "unparseable", msgno: -1}},
 	} {

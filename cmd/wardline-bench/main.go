@@ -24,7 +24,7 @@ type Config struct {
 	URLs                                        []string
 	AdminEmail, AdminPassword, AdminTOTP        string
 	DataDir, Wardline                           string
-	State, Scenario                             string
+	State, Scenario, Receipts                   string
 	Users, ConvSize, Conversations, Connections int
 	Senders, BodyBytes, ServerPID, Procs        int
 	SetupWorkers, DialConcurrency               int
@@ -71,6 +71,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.DurationVar(&cfg.Settle, "settle", 30*time.Second, "before sampling the server's memory (before and after opening connections): wait at most this long for its RSS to hold steady")
 	fs.IntVar(&cfg.BodyBytes, "body-bytes", 200, "message body size (it carries the send timestamps)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id: RSS and CPU time are read from /proc/PID around the window")
+	fs.StringVar(&cfg.Receipts, "receipts", "batched", "how streams ask for delivered receipts: batched (one frame per conversation and flush, as the web app does) or single (one frame per receipt)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&cfg.SetupOnly, "setup-only", false, "create users and conversations (and fill --state), then stop")
 	fs.BoolVar(&cfg.LogGaps, "log-gaps", false, "log every seq gap a connection sees (a message the server skipped)")
@@ -116,6 +117,8 @@ func parseFlags(args []string) (*Config, error) {
 		return nil, errors.New("senders need --conversations >= 1")
 	case cfg.Procs < 1 || cfg.Connections < 0 || cfg.Rate < 0 || cfg.Duration <= 0:
 		return nil, errors.New("--procs, --connections, --rate and --duration must be positive")
+	case cfg.Receipts != "batched" && cfg.Receipts != "single":
+		return nil, errors.New(`--receipts is "batched" or "single"`)
 	}
 	return cfg, nil
 }

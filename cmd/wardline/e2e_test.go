@@ -223,3 +223,64 @@ func TestSameClientIDStoresOnce(t *testing.T) {
 		t.Fatalf("history: %d messages, want 2", len(hist))
 	}
 }
+
+// A stream that asks for batched receipts gets a delivery flush's receipts of a conversation as
+// one "receipts" frame; a stream that does not still gets one "receipt" frame per member.
+func TestBatchedReceipts(t *testing.T) {
+	ts := MustRunServer(t, func(m *Main) { m.AppConfig.DeliveryFlushInterval = time.Second })
+	nurse, doctor, pharmacist := ts.NewUser("member"), ts.NewUser("member"), ts.NewUser("member")
+	conv := nurse.StartConversation("group", "Ward 7", doctor, pharmacist)
+	nurseStream := nurse.Connect()
+	doctorStream, pharmacistStream := doctor.ConnectWith("receipts=batched"), pharmacist.ConnectWith("receipts=single")
+	for _, s := range []*Stream{nurseStream, doctorStream, pharmacistStream} {
+		s.Resume(nil)
+		s.NextOf("resume.done")
+	}
+	sent := nurse.Send(conv.ID, "TTOs for bed 4 are ready")
+	doctorStream.Messages(1)
+	pharmacistStream.Messages(1)
+
+	// The doctor and the pharmacist had it within the same second: one flush, one frame.
+	batch := doctorStream.NextOf("receipts")
+	items, _ := batch["receipts"].([]any)
+	if batch["conversation_id"] != conv.ID || len(items) != 2 {
+		t.Fatalf("batched: got %v, want one frame with the doctor's and the pharmacist's receipts", batch)
+	}
+	who := map[string]bool{}
+	for _, it := range items {
+		r := it.(map[string]any)
+		if r["kind"] != "delivered" || r["message_id"] != sent.ID || r["seq"].(float64) != 1 || r["conversation_id"] != conv.ID || r["at"] == nil {
+			t.Errorf("receipt in the batch: %v", r)
+		}
+		who[r["user_id"].(string)] = true
+	}
+	if !who[doctor.User.ID] || !who[pharmacist.User.ID] {
+		t.Errorf("batched receipts are from %v", who)
+	}
+	// The others get the same two receipts one frame each, and no "receipts" frame.
+	for name, s := range map[string]*Stream{"nurse (default)": nurseStream, "pharmacist (single)": pharmacistStream} {
+		got := map[string]bool{}
+		for len(got) < 2 {
+			ev := s.Next()
+			if ev["type"] == "receipts" {
+				t.Fatalf("%s got a batched frame: %v", name, ev)
+			}
+			if ev["type"] == "receipt" && ev["kind"] == "delivered" && ev["message_id"] == sent.ID {
+				got[ev["user_id"].(string)] = true
+			}
+		}
+		if !got[doctor.User.ID] || !got[pharmacist.User.ID] {
+			t.Errorf("%s got receipts from %v", name, got)
+		}
+	}
+	// Read receipts are one person's act: they stay single, batched stream or not.
+	ts.mustStatus(pharmacist.Do("POST", "/api/v1/conversations/"+conv.ID+"/read", map[string]any{"seq": 1}, nil), 204)
+	if rc := doctorStream.NextOf("receipt"); rc["kind"] != "read" || rc["user_id"] != pharmacist.User.ID {
+		t.Errorf("read receipt on the batched stream: %v", rc)
+	}
+	// Anything else is refused before the upgrade.
+	status, raw := doctor.DoRaw("GET", "/api/v1/events?receipts=sometimes", nil, nil)
+	if status != 400 || errCode(raw) != "invalid" {
+		t.Errorf("receipts=sometimes: %d %s, want 400 invalid", status, raw)
+	}
+}

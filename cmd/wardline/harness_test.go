@@ -258,9 +258,18 @@ type Stream struct {
 // Connect opens the event stream and reads hello.
 func (c *Client) Connect() *Stream {
 	c.ts.tb.Helper()
+	return c.ConnectWith("")
+}
+
+// ConnectWith opens the event stream with a query string ("receipts=batched") and reads hello.
+func (c *Client) ConnectWith(query string) *Stream {
+	c.ts.tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c.ts.tb.Cleanup(cancel)
 	url := "ws" + strings.TrimPrefix(c.ts.URL, "http") + "/api/v1/events"
+	if query != "" {
+		url += "?" + query
+	}
 	conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + c.Token}}})
 	if err != nil {
 		status := 0

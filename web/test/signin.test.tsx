@@ -57,7 +57,7 @@ describe('sign-in', () => {
     const login = calls.find((c) => c.path === '/api/v1/auth/login')!;
     expect(login.headers['X-Wardline-CSRF']).toBe('1');
     expect(login.body).toEqual({ email: 'ada@example.nhs.uk', password: 'Temp-pass-123' });
-    expect(FakeWebSocket.latest().url).toBe('ws://localhost:3000/api/v1/events');
+    expect(FakeWebSocket.latest().url).toBe('ws://localhost:3000/api/v1/events?receipts=batched');
     expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
   });
 

@@ -45,7 +45,8 @@ export function defaultBackoff(attempt: number): number {
 }
 
 export function eventsUrl(loc: Location = window.location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/api/v1/events`;
+  // Delivered receipts come one frame per conversation and flush rather than one per member.
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/api/v1/events?receipts=batched`;
 }
 
 const FILL_PAGE = 200;

@@ -12,11 +12,22 @@ import type { Conversation, Message } from './types';
 
 export type ReceiptKind = 'delivered' | 'read' | 'acked';
 
+export interface ReceiptEvent {
+  conversation_id: string;
+  message_id: string;
+  seq: number;
+  user_id: string;
+  kind: ReceiptKind;
+  at: string;
+}
+
 export type ServerEvent =
   | { type: 'hello'; user_id: string; server_time: string }
   | { type: 'message.created'; message: Message }
   | { type: 'message.updated'; message: Message }
-  | { type: 'receipt'; conversation_id: string; message_id: string; seq: number; user_id: string; kind: ReceiptKind; at: string }
+  | ({ type: 'receipt' } & ReceiptEvent)
+  /** One delivery flush's receipts of a conversation (the stream asks with ?receipts=batched). */
+  | { type: 'receipts'; conversation_id: string; receipts: ReceiptEvent[] }
   | { type: 'conversation.updated'; conversation: Conversation }
   | { type: 'session.revoked' }
   | { type: 'session.locked' }

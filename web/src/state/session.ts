@@ -4,7 +4,7 @@
 import { changePassword, getMe, logout } from '../api/auth';
 import { ApiError, isApiError } from '../api/client';
 import * as convApi from '../api/conversations';
-import type { AnyServerEvent, ServerEvent } from '../api/events';
+import type { AnyServerEvent, ReceiptEvent, ServerEvent } from '../api/events';
 import { EventStream, type StreamOptions } from '../api/eventStream';
 import * as msgApi from '../api/messages';
 import * as secApi from '../api/security';
@@ -239,6 +239,18 @@ export class Session {
     this.store.dispatch({ type: 'announce', text: `${urgency} from ${personName(s, last.sender_id)}${where}` });
   }
 
+  private applyReceipt(r: ReceiptEvent): void {
+    this.store.dispatch({
+      type: 'receipt',
+      conversationId: r.conversation_id,
+      messageId: r.message_id,
+      seq: r.seq,
+      userId: r.user_id,
+      kind: r.kind,
+      at: r.at,
+    });
+  }
+
   private onEvent(e: AnyServerEvent): void {
     const ev = e as ServerEvent;
     switch (ev.type) {
@@ -246,15 +258,10 @@ export class Session {
         this.store.dispatch({ type: 'messageUpdated', message: ev.message });
         break;
       case 'receipt':
-        this.store.dispatch({
-          type: 'receipt',
-          conversationId: ev.conversation_id,
-          messageId: ev.message_id,
-          seq: ev.seq,
-          userId: ev.user_id,
-          kind: ev.kind,
-          at: ev.at,
-        });
+        this.applyReceipt(ev);
+        break;
+      case 'receipts':
+        for (const r of ev.receipts) this.applyReceipt(r);
         break;
       case 'conversation.updated':
         this.store.dispatch({ type: 'conversation', conversation: ev.conversation });
