@@ -8,14 +8,14 @@ import (
 
 // Event types on the event stream (API.md "Event stream").
 const (
-	EventHello               = "hello"
-	EventMessageCreated      = "message.created"
-	EventMessageUpdated      = "message.updated"
-	EventReceipt             = "receipt"
+	EventHello          = "hello"
+	EventMessageCreated = "message.created"
+	EventMessageUpdated = "message.updated"
+	EventReceipt        = "receipt"
 	// EventReceipts carries the delivered receipts of one conversation that one flush of the
 	// delivered watermarks advanced. A stream that asked for it (`?receipts=batched`) gets it as
 	// one frame; any other stream gets one `receipt` frame per receipt in it.
-	EventReceipts = "receipts"
+	EventReceipts            = "receipts"
 	EventConversationUpdated = "conversation.updated"
 	EventSessionRevoked      = "session.revoked"
 	EventResumeDone          = "resume.done"
