@@ -396,6 +396,41 @@ func TestOpen_Settings(t *testing.T) {
 	})
 }
 
+// The writer never copies the WAL into the database itself: the checkpointer goroutine does,
+// alongside, so that no commit pays for it.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t)
+	var auto int
+	storetest.MustUpdate(t, s, func(tx wardline.Tx) error {
+		return tx.(*txn).db.queryRow(context.Background(), "PRAGMA wal_autocheckpoint").Scan(&auto)
+	})
+	if auto != 0 {
+		t.Errorf("the writer's wal_autocheckpoint is %d, want 0", auto)
+	}
+	// A few thousand frames' worth of commits, more than SQLite's own threshold (1,000).
+	for i := range 300 {
+		storetest.MustUpdate(t, s, func(tx wardline.Tx) error {
+			for j := range 20 {
+				if err := recordFailure(fmt.Sprintf("k%d-%d", i, j))(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.ckRuns.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.ckRuns.Load() == 0 {
+		t.Fatal("no checkpoint copied the WAL within 5 s of the writes")
+	}
+	if !stored(t, s, "k299-19") {
+		t.Error("the last write is not there")
+	}
+}
+
 // Checkpoint is how erased content leaves the WAL after crypto-shredding. When it cannot finish,
 // because a reader still uses the WAL, it must say so rather than report success.
 func TestStore_CheckpointBusy(t *testing.T) {
