@@ -67,11 +67,11 @@ type Store struct {
 	// The WAL is copied into the database by a goroutine of its own (checkpointer), not by
 	// the writer at the commit that crosses SQLite's threshold: ckdb is its connection, commits
 	// counts the writer's commits so that it knows when there is something to copy.
-	ckdb     *sql.DB
-	commits  atomic.Int64
-	ckStop   chan struct{}
-	ckDone   chan struct{}
-	ckRuns   atomic.Int64 // checkpoints that copied frames, for tests
+	ckdb    *sql.DB
+	commits atomic.Int64
+	ckStop  chan struct{}
+	ckDone  chan struct{}
+	ckRuns  atomic.Int64 // checkpoints that copied frames, for tests
 
 	// alog is the audit log's committed tree, kept by the writer goroutine.
 	alog *auditLog
@@ -203,7 +203,7 @@ func (s *Store) checkpointer() {
 		mode := "PASSIVE"
 		for range 2 {
 			var busy, logFrames, copied int64
-			if err := s.ckdb.QueryRow("PRAGMA wal_checkpoint(" + mode + ")").Scan(&busy, &logFrames, &copied); err != nil {
+			if err := s.ckdb.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied); err != nil {
 				break // closing, or the disk: the next tick tries again
 			}
 			if copied > 0 {
