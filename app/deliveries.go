@@ -102,8 +102,10 @@ func (x *Deliveries) Flush(ctx context.Context) int {
 	return len(batch)
 }
 
-// flushChunkSize is how many watermark advances one transaction of a flush writes.
-const flushChunkSize = 128
+// flushChunkSize is how many watermark advances one transaction of a flush writes. The sends
+// group-committed with a chunk wait for it: at 1,000 msgs/s, chunks of 32 gave a p99 of 42 ms
+// where 128 gave 60 and 8 gave 70 (more, smaller commits behind which the flush falls behind).
+const flushChunkSize = 32
 
 func (x *Deliveries) flushChunk(ctx context.Context, batch map[deliveryKey]delivery, keys []deliveryKey) {
 	now := x.d.now()
