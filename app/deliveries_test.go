@@ -24,3 +24,6 @@ func TestFlushWaitSpacesFlushesUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// FlushChunkSize is flushChunkSize, for the external tests.
+const FlushChunkSize = flushChunkSize

@@ -157,7 +157,7 @@ func TestLargeDeliveryFlushRecordsEveryAdvance(t *testing.T) {
 	}
 	// One event per conversation and chunk: 60 conversations, and each chunk boundary (every
 	// flushChunkSize advances) may split one conversation's advances in two.
-	if most := 60 + (360+flushChunkSize-1)/flushChunkSize - 1; events < 60 || events > most {
+	if most := 60 + (360+app.FlushChunkSize-1)/app.FlushChunkSize - 1; events < 60 || events > most {
 		t.Errorf("%d receipts events for 60 conversations' advances, want 60 to %d", events, most)
 	}
 	for i, c := range convs {
