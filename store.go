@@ -106,6 +106,12 @@ type Reader interface {
 	// AuditEntries returns up to limit entries after afterSeq, in stored order, each with its
 	// stored leaf hash, for verification: whatever the rows hold, unfiltered and unrepaired.
 	AuditEntries(ctx context.Context, afterSeq int64, limit int) ([]*AuditEntry, error)
+	// AuditEventsMatching returns up to limit entries after afterSeq whose action is one of
+	// actions or whose target type is targetType, in log order, and the seq the log was read
+	// through: the last entry at the time of the call when fewer than limit matched, else the
+	// last one returned. Entries are committed in seq order, so a reader that starts the next
+	// call from through misses nothing (the alerts of a cluster tail the log with it).
+	AuditEventsMatching(ctx context.Context, afterSeq int64, actions []string, targetType string, limit int) (events []*AuditEvent, through int64, err error)
 	// AuditCheckpoints lists every stored checkpoint, oldest first.
 	AuditCheckpoints(ctx context.Context) ([]*AuditCheckpoint, error)
 	// LatestAuditCheckpoint returns the checkpoint of the largest size (ENOTFOUND when none).

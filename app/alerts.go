@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -202,27 +203,41 @@ func (x *Alerts) Drain(ctx context.Context) {
 	}
 }
 
-// tail counts the entries written since the last call, by any node, in log order.
+// tail counts the entries written since the last call, by any node, in log order. It reads only
+// the entries alerts count (alertActions, or a patient's record), not every message sent.
 func (x *Alerts) tail(ctx context.Context) {
 	for {
-		page, err := x.d.store.AuditEntries(ctx, x.cursor, 2000)
+		page, through, err := x.d.store.AuditEventsMatching(ctx, x.cursor, alertActions, "patient", 2000)
 		if err != nil {
 			x.d.log.Warn("read the audit log for alerts", "err", err)
 			return // the next tick tries again from the same place
 		}
-		for _, en := range page {
-			if e := en.Event; relevantToAlerts(e) {
+		for _, e := range page {
+			if relevantToAlerts(e) {
 				for _, a := range x.count(ctx, e, true) {
 					x.raise(ctx, a)
 				}
 			}
-			x.cursor = en.Event.Seq
 		}
+		x.cursor = through
 		if len(page) < 2000 {
 			return
 		}
 	}
 }
+
+// alertActions are the actions relevantToAlerts looks at, besides any entry about a patient.
+var alertActions = func() []string {
+	out := []string{wardline.ActionHistoryRead, wardline.ActionResumeReplayed, wardline.ActionTranscriptExport,
+		wardline.ActionLoginSucceeded, wardline.ActionLoginFailed}
+	for a := range wardline.ExportActions {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}()
 
 // Close stops the loop after processing what is queued.
 func (x *Alerts) Close() {

@@ -2,6 +2,13 @@ package app
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -409,4 +416,45 @@ func TestAlertPatientOpenedOutsideAnyConversation(t *testing.T) {
 	}
 	expectAlerts(t, f.alerts(), map[string]int{})
 	_ = nurseUser
+}
+
+// A cluster's alerts read only alertActions (and entries about patients) from the log: every
+// action the alerts count must be in it, or the cluster would count less than one node does.
+// The actions are read from the wardline package's source, so a new one is covered unasked.
+func TestAlertActionsCoverWhatAlertsCount(t *testing.T) {
+	files, err := filepath.Glob("../*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Values) > 0 {
+				for i, id := range vs.Names {
+					if lit, ok := vs.Values[min(i, len(vs.Values)-1)].(*ast.BasicLit); ok && strings.HasPrefix(id.Name, "Action") && lit.Kind == token.STRING {
+						v, _ := strconv.Unquote(lit.Value)
+						actions = append(actions, v)
+					}
+				}
+			}
+			return true
+		})
+	}
+	if len(actions) < 40 {
+		t.Fatalf("found %d actions in the wardline package's source; the parse is wrong", len(actions))
+	}
+	for _, a := range actions {
+		e := &wardline.AuditEvent{OrgID: "org", Action: a, TargetType: "user"}
+		if relevantToAlerts(e) && !slices.Contains(alertActions, a) {
+			t.Errorf("the alerts count %q, but a cluster's alerts do not read it (alertActions)", a)
+		}
+	}
 }

@@ -174,6 +174,44 @@ func (q queries) AuditEntries(ctx context.Context, afterSeq int64, limit int) ([
 	return out, rows.Err()
 }
 
+func (q queries) AuditEventsMatching(ctx context.Context, afterSeq int64, actions []string, targetType string, limit int) ([]*wardline.AuditEvent, int64, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var tip *int64
+	if err := q.db.QueryRow(ctx, `SELECT MAX(seq) FROM audit_events`).Scan(&tip); err != nil {
+		return nil, 0, err
+	}
+	if tip == nil || *tip <= afterSeq {
+		return nil, afterSeq, nil
+	}
+	if actions == nil {
+		actions = []string{}
+	}
+	rows, err := q.db.Query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > $1 AND seq <= $2
+		AND (target_type = $3 OR action = ANY($4)) ORDER BY seq LIMIT $5`, afterSeq, *tip, targetType, actions, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*wardline.AuditEvent
+	for rows.Next() {
+		e, err := scanAuditEvent(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	through := *tip
+	if len(out) == limit {
+		through = out[len(out)-1].Seq
+	}
+	return out, through, nil
+}
+
 func (q queries) AuditTreeState(ctx context.Context) (int64, []byte, error) {
 	var size int64
 	var state []byte

@@ -147,6 +147,51 @@ func (q queries) AuditEntries(ctx context.Context, afterSeq int64, limit int) ([
 	return out, rows.Err()
 }
 
+func (q queries) AuditEventsMatching(ctx context.Context, afterSeq int64, actions []string, targetType string, limit int) ([]*wardline.AuditEvent, int64, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var tip sql.NullInt64
+	if err := q.db.queryRow(ctx, `SELECT MAX(seq) FROM audit_events`).Scan(&tip); err != nil {
+		return nil, 0, err
+	}
+	if !tip.Valid || tip.Int64 <= afterSeq {
+		return nil, afterSeq, nil
+	}
+	args := []any{afterSeq, tip.Int64, targetType}
+	in := make([]string, len(actions))
+	for i, a := range actions {
+		in[i] = "?"
+		args = append(args, a)
+	}
+	if len(in) == 0 {
+		in = append(in, "NULL")
+	}
+	args = append(args, limit)
+	rows, err := q.db.query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq > ? AND seq <= ?
+		AND (target_type = ? OR action IN (`+strings.Join(in, ", ")+`)) ORDER BY seq LIMIT ?`, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*wardline.AuditEvent
+	for rows.Next() {
+		e, err := scanAuditEvent(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	through := tip.Int64
+	if len(out) == limit {
+		through = out[len(out)-1].Seq
+	}
+	return out, through, nil
+}
+
 func (q queries) AuditTreeState(ctx context.Context) (int64, []byte, error) {
 	var size int64
 	var state []byte

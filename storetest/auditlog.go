@@ -87,6 +87,58 @@ func testAuditLog(t *testing.T, open opener) {
 		}
 	})
 
+	// The alerts of a cluster read only the entries they count, and carry on from "through".
+	t.Run("AuditEventsMatching", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), t.Context()
+		f := MustCreateFixture(t, s)
+		got, through, err := s.AuditEventsMatching(ctx, 0, []string{wardline.ActionLoginFailed}, "patient", 10)
+		if err != nil || len(got) != 0 || through != 0 {
+			t.Fatalf("empty log: %d entries through %d, %v", len(got), through, err)
+		}
+		patient := NewAuditEvent(f.Org.ID, f.Alice.ID, "patient.viewed", at(3))
+		patient.TargetType = "patient"
+		for _, e := range []*wardline.AuditEvent{
+			NewAuditEvent(f.Org.ID, f.Alice.ID, wardline.ActionMessageSent, at(0)), // 1
+			NewAuditEvent(f.Org.ID, f.Alice.ID, wardline.ActionLoginFailed, at(1)), // 2
+			NewAuditEvent(f.Org.ID, f.Alice.ID, wardline.ActionMessageSent, at(2)), // 3
+			patient, // 4
+			NewAuditEvent(f.Org.ID, f.Bob.ID, wardline.ActionLoginSucceeded, at(4)), // 5
+			NewAuditEvent(f.Org.ID, f.Bob.ID, wardline.ActionMessageSent, at(5)),    // 6
+		} {
+			MustAppendAudit(t, s, e)
+		}
+		actions := []string{wardline.ActionLoginFailed, wardline.ActionLoginSucceeded}
+		seqs := func(es []*wardline.AuditEvent) (out []int64) {
+			for _, e := range es {
+				out = append(out, e.Seq)
+			}
+			return out
+		}
+		got, through, err = s.AuditEventsMatching(ctx, 0, actions, "patient", 10)
+		if err != nil || !slices.Equal(seqs(got), []int64{2, 4, 5}) || through != 6 {
+			t.Fatalf("all: seqs %v through %d (%v), want [2 4 5] through 6", seqs(got), through, err)
+		}
+		AssertSame(t, "matching entry", got[1], patient)
+		// A full page says how far it read; the next call goes on from there.
+		got, through, _ = s.AuditEventsMatching(ctx, 0, actions, "patient", 2)
+		if !slices.Equal(seqs(got), []int64{2, 4}) || through != 4 {
+			t.Errorf("page of 2: seqs %v through %d, want [2 4] through 4", seqs(got), through)
+		}
+		got, through, _ = s.AuditEventsMatching(ctx, through, actions, "patient", 2)
+		if !slices.Equal(seqs(got), []int64{5}) || through != 6 {
+			t.Errorf("next page: seqs %v through %d, want [5] through 6", seqs(got), through)
+		}
+		got, through, _ = s.AuditEventsMatching(ctx, 6, actions, "patient", 2)
+		if len(got) != 0 || through != 6 {
+			t.Errorf("at the end: %d entries through %d", len(got), through)
+		}
+		got, _, _ = s.AuditEventsMatching(ctx, 0, nil, "nothing", 10)
+		if len(got) != 0 {
+			t.Errorf("no actions, no such target type: %d entries", len(got))
+		}
+	})
+
 	t.Run("RollbackLeavesTreeAlone", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t), t.Context()
