@@ -157,6 +157,39 @@ describe('send warnings', () => {
   });
 });
 
+describe('role names', () => {
+  it('names a role created after the roles were first fetched', async () => {
+    window.history.replaceState(null, '', '/conversations/c-1');
+    const role = (id: string, name: string) => ({ id, name, holders: [], fallback_role_id: null, escalation_role_ids: [] });
+    let roles = [role('r-1', 'Night registrar')];
+    let covering = 'r-1';
+    let seq = 0;
+    app({
+      ...history(),
+      'GET /api/v1/roles': () => ({ status: 200, body: { items: roles, next_cursor: null } }),
+      'POST /api/v1/conversations/c-1/messages': (req) => {
+        const b = req.body as { client_id: string; body: string };
+        seq++;
+        return {
+          status: 201,
+          body: { ...message(seq, { sender_id: 'u-me', client_id: b.client_id, body: b.body }), escalation: null, warnings: [{ code: 'recipient_off_duty', user_id: 'u-bob', covering_role_id: covering }] },
+        };
+      },
+      'GET /api/v1/conversations/c-1/messages/m-c-1-1/receipts': { status: 200, body: { items: [] } },
+      'GET /api/v1/conversations/c-1/messages/m-c-1-2/receipts': { status: 200, body: { items: [] } },
+    });
+    render(<App />);
+    await goLive();
+    await userEvent.type(await screen.findByLabelText('Message'), 'Morning bloods{Enter}');
+    await screen.findByText(/Night registrar covers for them\./);
+    // An admin creates a role and Bob names it as his cover: the list fetched before lacks it.
+    roles = [...roles, role('r-2', 'Day registrar')];
+    covering = 'r-2';
+    await userEvent.type(screen.getByLabelText('Message'), 'Afternoon bloods{Enter}');
+    await screen.findByText(/Day registrar covers for them\./);
+  });
+});
+
 describe('patients', () => {
   it('checks the NHS number before sending, and sends it in the body only', async () => {
     window.history.replaceState(null, '', '/patients');

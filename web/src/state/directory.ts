@@ -1,6 +1,6 @@
 // Names for ids the clinical screens show (role holders, audit entries, rota): people from the
 // directory (loaded once per session, in memory), roles from GET /roles.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { listRoles, type Role } from '../api/clinical';
 import { searchDirectory } from '../api/directory';
 import type { DirectoryPerson } from '../api/types';
@@ -79,11 +79,16 @@ export function useRoles(): RolesState {
 
 const roleCache = new WeakMap<Session, Promise<Role[]>>();
 
-/** A function naming role ids; the roles are fetched once per session, when first needed. */
+/**
+ * A function naming role ids. The roles are fetched once per session, when first needed, and
+ * again when an id is not among them (a role created since): each unknown id asks once.
+ */
 export function useRoleName(): (id: string) => string {
   const session = useSessionOrNull();
   const [roles, setRoles] = useState<Role[] | null>(null);
   const [asked, setAsked] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  const refetched = useRef(new Set<string>());
   useEffect(() => {
     if (!asked || !session) return;
     let p = roleCache.get(session);
@@ -97,14 +102,22 @@ export function useRoleName(): (id: string) => string {
     return () => {
       live = false;
     };
-  }, [asked, session]);
+  }, [asked, session, generation]);
   return useCallback(
     (id: string) => {
       const r = roles?.find((x) => x.id === id);
       if (r) return r.name;
-      if (!asked) queueMicrotask(() => setAsked(true));
+      if (!asked) {
+        queueMicrotask(() => setAsked(true));
+      } else if (roles && session && !refetched.current.has(id)) {
+        refetched.current.add(id);
+        queueMicrotask(() => {
+          roleCache.delete(session);
+          setGeneration((g) => g + 1);
+        });
+      }
       return 'a role';
     },
-    [roles, asked],
+    [roles, asked, session],
   );
 }
