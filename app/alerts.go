@@ -122,24 +122,15 @@ func (x *Alerts) rebuild(ctx context.Context) error {
 	} else if !isNotFound(err) {
 		return err
 	}
-	for {
-		page, err := x.d.store.AuditEntries(ctx, after, 2000)
-		if err != nil {
-			return err
+	through, err := x.read(ctx, after, func(e *wardline.AuditEvent) {
+		if !e.At.Before(since) {
+			x.count(ctx, e, false)
 		}
-		for _, en := range page {
-			if e := en.Event; !e.At.Before(since) && relevantToAlerts(e) {
-				x.count(ctx, e, false)
-			}
-		}
-		if len(page) > 0 {
-			after = page[len(page)-1].Event.Seq
-		}
-		if len(page) < 2000 {
-			break
-		}
+	})
+	if err != nil {
+		return err
 	}
-	x.cursor = after
+	x.cursor = through
 	for cursor := ""; ; {
 		alerts, next, err := x.d.store.Alerts(ctx, wardline.AlertFilter{Since: now.Add(-24 * time.Hour), Cursor: cursor, Limit: 1000})
 		if err != nil {
@@ -203,25 +194,36 @@ func (x *Alerts) Drain(ctx context.Context) {
 	}
 }
 
-// tail counts the entries written since the last call, by any node, in log order. It reads only
-// the entries alerts count (alertActions, or a patient's record), not every message sent.
+// tail counts the entries written since the last call, by any node, in log order.
 func (x *Alerts) tail(ctx context.Context) {
+	through, err := x.read(ctx, x.cursor, func(e *wardline.AuditEvent) {
+		for _, a := range x.count(ctx, e, true) {
+			x.raise(ctx, a)
+		}
+	})
+	if err != nil {
+		x.d.log.Warn("read the audit log for alerts", "err", err)
+	}
+	x.cursor = through // on an error, where it got to: the next tick goes on from there
+}
+
+// read hands fn every entry after seq after that the alerts count, in log order, reading only
+// those (alertActions, or a patient's record) rather than every message sent, and returns the
+// seq it read through.
+func (x *Alerts) read(ctx context.Context, after int64, fn func(*wardline.AuditEvent)) (int64, error) {
 	for {
-		page, through, err := x.d.store.AuditEventsMatching(ctx, x.cursor, alertActions, "patient", 2000)
+		page, through, err := x.d.store.AuditEventsMatching(ctx, after, alertActions, "patient", 2000)
 		if err != nil {
-			x.d.log.Warn("read the audit log for alerts", "err", err)
-			return // the next tick tries again from the same place
+			return after, err
 		}
 		for _, e := range page {
 			if relevantToAlerts(e) {
-				for _, a := range x.count(ctx, e, true) {
-					x.raise(ctx, a)
-				}
+				fn(e)
 			}
 		}
-		x.cursor = through
+		after = through
 		if len(page) < 2000 {
-			return
+			return after, nil
 		}
 	}
 }

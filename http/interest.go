@@ -139,6 +139,8 @@ func (h *Hub) joined(uid, conv string, joinedAt int64) {
 // catchUpSoon catches c up from the store as soon as it is not replaying or writing: a few
 // tries a tenth of a second apart, then it is the periodic sweep's.
 func (h *Hub) catchUpSoon(c *wsConn) {
+	var seqs map[string]int64
+	var err error
 	for try := range 20 {
 		if try > 0 {
 			select {
@@ -150,8 +152,12 @@ func (h *Hub) catchUpSoon(c *wsConn) {
 			}
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		seqs, err := h.s.store.Memberships(ctx, c.actor.User.ID)
-		done := err == nil && h.catchUpConn(ctx, c, seqs)
+		if seqs == nil { // read once, after the subscription took effect; a retry reuses it
+			if seqs, err = h.s.store.Memberships(ctx, c.actor.User.ID); err != nil {
+				seqs = nil
+			}
+		}
+		done := seqs != nil && h.catchUpConn(ctx, c, seqs)
 		cancel()
 		if done {
 			return
