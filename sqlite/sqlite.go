@@ -73,6 +73,9 @@ type Store struct {
 	ckDone  chan struct{}
 	ckRuns  atomic.Int64 // checkpoints that copied frames, for tests
 
+	// auth caches SessionWithUser between the commits that change its answers.
+	auth *authCache
+
 	// alog is the audit log's committed tree, kept by the writer goroutine.
 	alog *auditLog
 	// auditHashOff skips leaf hashes and the tree: set only by benchmarks that measure their cost.
@@ -161,6 +164,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		ckdb:   ckdb,
 		ckStop: make(chan struct{}),
 		ckDone: make(chan struct{}),
+	}
+	if s.auth, err = newAuthCache(ctx, wconn); err != nil {
+		ckdb.Close()
+		rdb.Close()
+		wconn.Close()
+		wdb.Close()
+		return nil, err
 	}
 	s.queries = queries{db: newStmtCache(rdb)}
 	// Statements of a shared transaction must not be interrupted by one caller's cancellation:
@@ -299,6 +309,9 @@ func (s *Store) writer() {
 
 func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 	ctx := context.Background()
+	// Whatever the outcome, cached sign-in answers the batch may have changed are forgotten
+	// before anyone waiting on it is answered (on success, before the commit hooks run).
+	defer s.auth.settle()
 	if _, err := s.wq.db.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
 		for range batch {
 			errs = append(errs, fmt.Errorf("begin: %w", err))
@@ -357,6 +370,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 	}
 	s.alog = tx.log.committed()
 	s.commits.Add(1)
+	s.auth.settle()
 	for _, hs := range hooks {
 		for _, h := range hs {
 			h()

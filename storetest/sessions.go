@@ -119,6 +119,85 @@ func testSessions(t *testing.T, open opener) {
 				t.Errorf("Bob's session: user %+v", u)
 			}
 		})
+
+		// Every request signs in through SessionWithUser, so a store may keep its answers;
+		// whatever it keeps, the answer after a committed change must be the changed one.
+		t.Run("SeesEveryCommittedChange", func(t *testing.T) {
+			t.Parallel()
+			s, ctx := open(t), t.Context()
+			f := MustCreateFixture(t, s)
+			sess, other, bobs := NewSession(f.Alice, T0), NewSession(f.Alice, T0), NewSession(f.Bob, T0)
+			MustCreateSessions(t, s, sess, other, bobs)
+			check := func(step string, tok []byte, id string) {
+				t.Helper()
+				for range 2 { // the second read may be answered from what the first kept
+					gotSess, gotUser, err := s.SessionWithUser(ctx, tok)
+					if err != nil {
+						t.Fatalf("%s: SessionWithUser: %v", step, err)
+					}
+					AssertSame(t, step+": session", gotSess, mustSession(t, s, id))
+					user, err := s.User(ctx, gotSess.UserID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					AssertSame(t, step+": user", gotUser, user)
+				}
+			}
+			check("before", sess.TokenHash, sess.ID)
+			check("before", other.TokenHash, other.ID)
+			check("before", bobs.TokenHash, bobs.ID)
+
+			// A caller that changes what it was given changes nothing kept.
+			got, _, _ := s.SessionWithUser(ctx, sess.TokenHash)
+			got.LastSeenAt, got.Name = at(500), "changed by the caller"
+			check("after the caller changed its copy", sess.TokenHash, sess.ID)
+
+			for _, step := range []struct {
+				name string
+				fn   func(tx wardline.Tx) error
+			}{
+				{"touched", func(tx wardline.Tx) error { return tx.TouchSession(ctx, sess.ID, at(30)) }},
+				{"locked", func(tx wardline.Tx) error {
+					locked := at(40)
+					s := mustSession(t, s, sess.ID)
+					s.LockedAt, s.PINFailures = &locked, 1
+					return tx.UpdateSessionState(ctx, s)
+				}},
+				{"user renamed", func(tx wardline.Tx) error {
+					u := *f.Alice
+					u.DisplayName, u.JobTitle = "Alice Renamed", "Sister"
+					return tx.UpdateUser(ctx, &u)
+				}},
+				{"user suspended", func(tx wardline.Tx) error {
+					u, err := tx.User(ctx, f.Alice.ID)
+					if err != nil {
+						return err
+					}
+					u.Status = wardline.UserSuspended
+					return tx.UpdateUser(ctx, u)
+				}},
+				{"session revoked", func(tx wardline.Tx) error { return tx.RevokeSession(ctx, sess.ID, at(60)) }},
+				{"every session revoked", func(tx wardline.Tx) error {
+					_, err := tx.RevokeUserSessions(ctx, f.Alice.ID, at(70))
+					return err
+				}},
+			} {
+				MustUpdate(t, s, step.fn)
+				check(step.name, sess.TokenHash, sess.ID)
+				check(step.name, other.TokenHash, other.ID)
+				check(step.name+" (someone else's session)", bobs.TokenHash, bobs.ID)
+			}
+
+			// A change that rolls back leaves the answer as it was.
+			err := s.Update(ctx, func(tx wardline.Tx) error {
+				if err := tx.TouchSession(ctx, bobs.ID, at(80)); err != nil {
+					return err
+				}
+				return wardline.Errorf(wardline.EINVALID, "roll back")
+			})
+			AssertCode(t, err, wardline.EINVALID)
+			check("rolled back", bobs.TokenHash, bobs.ID)
+		})
 	})
 
 	t.Run("TouchSession", func(t *testing.T) {
