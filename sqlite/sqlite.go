@@ -72,6 +72,11 @@ type Store struct {
 	ckStop  chan struct{}
 	ckDone  chan struct{}
 	ckRuns  atomic.Int64 // checkpoints that copied frames, for tests
+	// pause holds the writer between transactions: it waits until the channel it receives is
+	// closed (restartWAL).
+	pause        chan chan struct{}
+	walRestarts  atomic.Int64 // times the writer was held for the WAL to start over, for tests
+	walRestartAt atomic.Int64 // walRestartFrames; tests set less
 
 	// auth caches SessionWithUser between the commits that change its answers.
 	auth *authCache
@@ -164,7 +169,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		ckdb:   ckdb,
 		ckStop: make(chan struct{}),
 		ckDone: make(chan struct{}),
+		pause:  make(chan chan struct{}),
 	}
+	s.walRestartAt.Store(walRestartFrames)
 	if s.auth, err = newAuthCache(ctx, wconn); err != nil {
 		ckdb.Close()
 		rdb.Close()
@@ -192,9 +199,19 @@ const checkpointInterval = 100 * time.Millisecond
 // keep old snapshots open for long could otherwise prevent for ever.
 const walLimit = 16384
 
+// walRestartFrames is the WAL's length, in frames, past which the checkpointer starts it over.
+// Copying frames does not shorten the file: SQLite writes from its start again only when a
+// write transaction begins with every frame copied, which under steady load never happens by
+// itself (the next commit is always there first), and the file grew by 45 MB a second at
+// 1,000 messages a second, without end.
+const walRestartFrames = 8192
+
 // checkpointer copies committed WAL frames into the database file while the writer goes on
 // appending (PASSIVE: it never waits for the writer or readers), so that commits pay only for
 // their own frames. SQLite's own rule would make the commit that crosses 1,000 frames do it.
+// Once the WAL is longer than walRestartFrames it holds the writer between two transactions
+// (pauseWriter) while it copies the last frames, so that the next transaction starts the WAL
+// over from its beginning: the file stays at that size, written over in place.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	t := time.NewTicker(checkpointInterval)
@@ -212,12 +229,14 @@ func (s *Store) checkpointer() {
 		}
 		mode := "PASSIVE"
 		for range 2 {
-			var busy, logFrames, copied int64
-			if err := s.ckdb.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied); err != nil {
+			logFrames, copied, err := s.checkpoint(mode)
+			if err != nil {
 				break // closing, or the disk: the next tick tries again
 			}
-			if copied > 0 {
-				s.ckRuns.Add(1)
+			if logFrames >= s.walRestartAt.Load() {
+				if !s.restartWAL() {
+					return
+				}
 			}
 			if logFrames-copied < walLimit {
 				done = n
@@ -226,6 +245,34 @@ func (s *Store) checkpointer() {
 			mode = "RESTART"
 		}
 	}
+}
+
+// checkpoint runs one checkpoint on the checkpointer's connection.
+func (s *Store) checkpoint(mode string) (logFrames, copied int64, err error) {
+	var busy int64
+	err = s.ckdb.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied)
+	if err == nil && copied > 0 {
+		s.ckRuns.Add(1)
+	}
+	return logFrames, copied, err
+}
+
+// restartWAL holds the writer between two transactions while a RESTART checkpoint copies the
+// frames committed since the last one and waits for the readers that still use the WAL (they
+// keep it from being written over; readers that begin meanwhile read the database file), so
+// that the writer's next transaction starts the WAL over. It costs the writer a checkpoint of a
+// few frames and the end of the reads in progress. It returns false when the store is closing.
+func (s *Store) restartWAL() bool {
+	resume := make(chan struct{})
+	select {
+	case s.pause <- resume:
+	case <-s.ckStop:
+		return false
+	}
+	_, _, _ = s.checkpoint("RESTART") // failing, the WAL starts over another time
+	close(resume)
+	s.walRestarts.Add(1)
+	return true
 }
 
 // Path returns the database file's path.
@@ -283,7 +330,18 @@ func (s *Store) writer() {
 	defer s.wg.Done()
 	batch := make([]*writeReq, 0, maxBatch)
 	errs := make([]error, 0, maxBatch)
-	for req := range s.writes {
+	for {
+		var req *writeReq
+		select {
+		case r, ok := <-s.writes:
+			if !ok {
+				return
+			}
+			req = r
+		case resume := <-s.pause:
+			<-resume
+			continue
+		}
 		batch = append(batch[:0], req)
 	drain:
 		for len(batch) < maxBatch {

@@ -474,3 +474,60 @@ func TestStore_CheckpointBusy(t *testing.T) {
 		t.Errorf("Checkpoint with a reader in the WAL: got no error, but the WAL still holds %d bytes", fi.Size())
 	}
 }
+
+// Under steady load the writer never begins a transaction with every frame copied, which is
+// when SQLite starts the WAL over; the checkpointer has to make that moment, or the file grows
+// for as long as the load lasts.
+func TestWALStartsOverUnderSteadyLoad(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t)
+	s.walRestartAt.Store(256) // 1 MiB
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 { // always a next transaction queued behind the one being written
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				storetest.MustUpdate(t, s, func(tx wardline.Tx) error {
+					for j := range 10 {
+						if err := recordFailure(fmt.Sprintf("w%d-%d-%d", w, i, j))(tx); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+		}()
+	}
+	var maxSize int64
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) || s.walRestarts.Load() < 2 {
+		if time.Now().After(deadline.Add(20 * time.Second)) {
+			break
+		}
+		if fi, err := os.Stat(s.path + "-wal"); err == nil {
+			maxSize = max(maxSize, fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	written := s.commits.Load()
+	if s.walRestarts.Load() < 2 {
+		t.Fatalf("the WAL started over %d times in %d commits; want at least 2", s.walRestarts.Load(), written)
+	}
+	// At the limit plus what is committed while the checkpointer waits for its moment.
+	t.Logf("max %d restarts %d commits %d", maxSize, s.walRestarts.Load(), written)
+	if limit := int64(4 * 256 * 4120); maxSize > limit {
+		t.Errorf("the WAL grew to %d bytes under load; want at most %d", maxSize, limit)
+	}
+	if !stored(t, s, "w0-0-9") {
+		t.Error("a write is missing")
+	}
+}
