@@ -62,6 +62,16 @@ func TestParseClientMessage(t *testing.T) {
 		{`{"type":"resume","cursors":{"` + id + `":"3"}}`, false},
 		{`{"type":"shout"}`, false},
 		{`{"type":"ping","cursors":{}}`, false},
+		{`{"type":"lock"}`, true},
+		{`{"type":"send","conversation_id":"` + id + `","client_id":"` + wardline.NewID() + `","body":"hi"}`, true},
+		{`{"type":"send","conversation_id":"` + id + `","client_id":"` + wardline.NewID() + `","body":"hi","priority":"urgent","requires_ack":true}`, true},
+		{`{"type":"send","conversation_id":"` + id + `","body":"hi"}`, false},
+		{`{"type":"send","conversation_id":"ward-7","client_id":"` + wardline.NewID() + `","body":"hi"}`, false},
+		{`{"type":"send","client_id":"` + wardline.NewID() + `","body":"hi"}`, false},
+		{`{"type":"send","conversation_id":"` + id + `","client_id":"` + wardline.NewID() + `","body":"hi","cursors":{}}`, false},
+		{`{"type":"send","conversation_id":"` + id + `","client_id":"` + wardline.NewID() + `","body":"hi","colour":"red"}`, false},
+		{`{"type":"resume","body":"hi"}`, false},
+		{`{"type":"ping","conversation_id":"` + id + `"}`, false},
 		{`{}`, false},
 		{`not json`, false},
 	} {
@@ -101,10 +111,12 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-// FuzzParseClientMessage checks the event-stream parser never panics and only accepts resume and
-// ping frames with valid cursors.
+// FuzzParseClientMessage checks the event-stream parser never panics and only accepts resume,
+// ping, lock and send frames, with valid cursors and ids.
 func FuzzParseClientMessage(f *testing.F) {
-	for _, s := range []string{`{"type":"resume","cursors":{"0195f3f0-0000-7000-8000-000000000001":5}}`, `{"type":"ping"}`, `{"type":"resume"}`, `{"type":`, `{"type":"resume","cursors":{"x":-1}}`} {
+	for _, s := range []string{`{"type":"resume","cursors":{"0195f3f0-0000-7000-8000-000000000001":5}}`, `{"type":"ping"}`, `{"type":"resume"}`, `{"type":`, `{"type":"resume","cursors":{"x":-1}}`,
+		`{"type":"lock"}`, `{"type":"send","conversation_id":"0195f3f0-0000-7000-8000-000000000001","client_id":"0195f3f0-0000-7000-8000-000000000002","body":"hi","priority":"urgent","requires_ack":true}`,
+		`{"type":"send","conversation_id":"x","client_id":"0195f3f0-0000-7000-8000-000000000002","body":"hi"}`, `{"type":"resume","body":"hi"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -115,13 +127,24 @@ func FuzzParseClientMessage(f *testing.F) {
 			}
 			return
 		}
+		isSend := m.ConversationID != "" || m.NewMessage != (wardline.NewMessage{})
 		switch m.Type {
-		case "ping":
+		case "ping", "lock":
+			if m.Cursors != nil || isSend {
+				t.Fatalf("accepted %s with more: %q", m.Type, b)
+			}
 		case "resume":
+			if isSend {
+				t.Fatalf("accepted a resume with send fields: %q", b)
+			}
 			for id, seq := range m.Cursors {
 				if !wardline.ValidID(id) || seq < 0 {
 					t.Fatalf("accepted cursor %q: %d", id, seq)
 				}
+			}
+		case "send":
+			if m.Cursors != nil || !wardline.ValidID(m.ConversationID) || !wardline.ValidID(m.ClientID) {
+				t.Fatalf("accepted send %q", b)
 			}
 		default:
 			t.Fatalf("accepted type %q", m.Type)

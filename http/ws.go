@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,17 +54,29 @@ const maxClientMessage = 256 << 10
 type clientMessage struct {
 	Type    string           `json:"type"`
 	Cursors map[string]int64 `json:"cursors"`
+	// A send: the conversation and the fields of POST /conversations/{id}/messages.
+	ConversationID string `json:"conversation_id"`
+	wardline.NewMessage
 }
 
+// maxPendingSends bounds the sends one stream may have waiting for their turn: each waits for a
+// group commit, and a client that sends faster than that is told to slow down.
+const maxPendingSends = 64
+
 // ParseClientMessage decodes and checks one client frame: a resume (with conversation ids and
-// non-negative seqs), a ping, or a lock (the client locked its screen).
+// non-negative seqs), a ping, a lock (the client locked its screen) or a send (a message for a
+// conversation, which the messages service validates as it would a POST).
 func ParseClientMessage(b []byte) (*clientMessage, error) {
 	var m clientMessage
 	if err := DecodeJSON(b, &m); err != nil {
 		return nil, err
 	}
+	isSend := m.ConversationID != "" || m.NewMessage != (wardline.NewMessage{})
 	switch m.Type {
 	case "resume":
+		if isSend {
+			return nil, wardline.Errorf(wardline.EINVALID, "resume takes only cursors")
+		}
 		if len(m.Cursors) > 10000 {
 			return nil, wardline.Errorf(wardline.EINVALID, "too many cursors")
 		}
@@ -76,8 +89,18 @@ func ParseClientMessage(b []byte) (*clientMessage, error) {
 			}
 		}
 	case "ping", "lock":
+		if m.Cursors != nil || isSend {
+			return nil, wardline.Errorf(wardline.EINVALID, "%s takes nothing else", m.Type)
+		}
+	case "send":
 		if m.Cursors != nil {
-			return nil, wardline.Errorf(wardline.EINVALID, "%s takes no cursors", m.Type)
+			return nil, wardline.Errorf(wardline.EINVALID, "send takes no cursors")
+		}
+		if !wardline.ValidID(m.ConversationID) {
+			return nil, wardline.Errorf(wardline.EINVALID, "conversation_id must be a conversation id")
+		}
+		if !wardline.ValidID(m.ClientID) {
+			return nil, wardline.Errorf(wardline.EINVALID, "client_id must be a UUID")
 		}
 	default:
 		return nil, wardline.Errorf(wardline.EINVALID, "unknown message type")
@@ -129,6 +152,14 @@ type wsConn struct {
 	checking  atomic.Bool
 
 	batchReceipts bool // ?receipts=batched: a flush's delivered receipts come as one `receipts` frame
+
+	// Sends made on the stream: each is signed in afresh with the stream's credential (token),
+	// as a request would be, and they run one at a time in the order they came, on a goroutine
+	// that runs only while some wait (sendLoop).
+	token   string
+	sendMu  sync.Mutex
+	sendq   []*clientMessage
+	sending bool
 }
 
 func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +200,8 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxClientMessage)
 	ctx, cancel := context.WithCancel(wardline.NewContextWithActor(context.WithoutCancel(r.Context()), actor))
-	c := &wsConn{hub: h, ws: ws, conn: cw.conn, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}, batchReceipts: batchReceipts}
+	token, _ := credentials(r)
+	c := &wsConn{hub: h, ws: ws, conn: cw.conn, actor: actor, ctx: ctx, cancel: cancel, holding: true, locked: actor.Session.Locked(), sent: map[string]*seqWindow{}, batchReceipts: batchReceipts, token: token}
 	c.lastWrite.Store(time.Now().UnixNano())
 	if !h.register(c) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
@@ -225,7 +257,16 @@ func (c *wsConn) readLoop() {
 		}
 		m, err := ParseClientMessage(data)
 		if err != nil {
-			c.sendError(err)
+			// A send is answered by its client_id, so that the client knows which one failed.
+			var sent struct {
+				Type     string `json:"type"`
+				ClientID string `json:"client_id"`
+			}
+			if json.Unmarshal(data, &sent) == nil && sent.Type == "send" && sent.ClientID != "" && wardline.ValidID(sent.ClientID) {
+				c.sendFailed(strings.ToLower(sent.ClientID), err)
+			} else {
+				c.sendError(err)
+			}
 			continue
 		}
 		// What a person does counts for the session's idle clock; a heartbeat does not, or an app
@@ -244,6 +285,8 @@ func (c *wsConn) readLoop() {
 				c.setLocked(false) // the session did not lock (no PIN or passkey): nor does the stream
 				c.sendError(err)
 			}
+		case "send":
+			c.queueSend(m)
 		case "resume":
 			c.mu.Lock()
 			again := c.resumed
@@ -266,6 +309,85 @@ func (c *wsConn) readLoop() {
 			}
 		}
 	}
+}
+
+// queueSend queues a send made on the stream, and starts sendLoop when it is not running.
+func (c *wsConn) queueSend(m *clientMessage) {
+	c.sendMu.Lock()
+	if len(c.sendq) >= maxPendingSends {
+		c.sendMu.Unlock()
+		c.sendFailed(m.ClientID, wardline.Errorf(wardline.ERATELIMITED, "too many sends waiting on this stream; wait for their answers"))
+		return
+	}
+	c.sendq = append(c.sendq, m)
+	start := !c.sending
+	c.sending = true
+	c.sendMu.Unlock()
+	if start {
+		go c.sendLoop()
+	}
+}
+
+// sendLoop runs the queued sends in order until none is left.
+func (c *wsConn) sendLoop() {
+	for {
+		c.sendMu.Lock()
+		if len(c.sendq) == 0 {
+			c.sending, c.sendq = false, nil
+			c.sendMu.Unlock()
+			return
+		}
+		m := c.sendq[0]
+		c.sendq = c.sendq[1:]
+		c.sendMu.Unlock()
+		c.send(m)
+	}
+}
+
+// sendResult answers a send made on the stream, as the POST's answer does: the message and the
+// sender's warnings, with the client_id it answers and whether it was stored now (the POST's
+// 201) or already, by an earlier send of the same client_id (200).
+type sendResult struct {
+	Type     string              `json:"type"`
+	ClientID string              `json:"client_id"`
+	Created  bool                `json:"created"`
+	Message  *wardline.Message   `json:"message"`
+	Warnings []*wardline.Warning `json:"warnings"`
+}
+
+// send does what POST /conversations/{id}/messages does, for the stream's session as it is
+// now: a session that has ended, locked or must change its password is refused as a request
+// would be. Its answer is a send.result frame, queued like a live event (it carries content: a
+// locked stream holds it back), or a send.error frame.
+func (c *wsConn) send(m *clientMessage) {
+	app := c.hub.s.app
+	actor, err := app.Auth.Authenticate(c.ctx, c.token, c.actor.Addr)
+	if err != nil {
+		c.sendFailed(m.ClientID, err)
+		return
+	}
+	actor.Device = c.actor.Device
+	res, err := app.Messages.Send(wardline.NewContextWithActor(c.ctx, actor), m.ConversationID, m.NewMessage)
+	if err != nil {
+		c.sendFailed(m.ClientID, err)
+		return
+	}
+	b, err := json.Marshal(sendResult{Type: "send.result", ClientID: res.Message.ClientID, Created: res.Created,
+		Message: res.Message, Warnings: res.Warnings})
+	if err != nil {
+		c.sendFailed(m.ClientID, err)
+		return
+	}
+	c.enqueue(frame{data: b})
+}
+
+// sendFailed answers a send that was refused or failed, naming its client_id.
+func (c *wsConn) sendFailed(clientID string, err error) {
+	if wardline.ErrorCode(err) == wardline.EINTERNAL {
+		c.hub.s.log.Error("send on the event stream", "err", err)
+	}
+	b, _ := json.Marshal(map[string]string{"type": "send.error", "client_id": clientID, "code": wardline.ErrorCode(err), "message": wardline.ErrorMessage(err)})
+	c.enqueueDirect(frame{data: b, direct: true})
 }
 
 func (c *wsConn) sendError(err error) {

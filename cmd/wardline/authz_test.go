@@ -182,6 +182,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	})
+
+	// A send on the event stream answers as the POST does (sendStatus); who cannot open a
+	// stream cannot send on one.
+	t.Run("send on events", func(t *testing.T) {
+		f.refresh(t)
+		want := [7]int{401, 404, 201, 201, 404, 404, 401}
+		for i, caller := range callers {
+			c := f.clients[caller]
+			if got := dialStatus(f.ts, c); got != 101 {
+				if got != want[i] {
+					t.Errorf("%s: stream %d, want %d", caller, got, want[i])
+				}
+				continue
+			}
+			s := c.Connect()
+			id := uuid.NewString()
+			s.SendFrame(f.conv.ID, id, "hello")
+			if got := sendStatus(s.Answer(id)); got != want[i] {
+				t.Errorf("%s: got %d, want %d", caller, got, want[i])
+			}
+			s.conn.CloseNow()
+		}
+	})
 }
 
 // dialStatus opens the event stream as c and returns the HTTP status of the upgrade.
