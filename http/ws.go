@@ -386,7 +386,12 @@ func (c *wsConn) sendFailed(clientID string, err error) {
 	if wardline.ErrorCode(err) == wardline.EINTERNAL {
 		c.hub.s.log.Error("send on the event stream", "err", err)
 	}
-	b, _ := json.Marshal(map[string]string{"type": "send.error", "client_id": clientID, "code": wardline.ErrorCode(err), "message": wardline.ErrorMessage(err)})
+	b, _ := json.Marshal(struct {
+		Type     string `json:"type"`
+		ClientID string `json:"client_id"`
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+	}{"send.error", clientID, wardline.ErrorCode(err), wardline.ErrorMessage(err)})
 	c.enqueueDirect(frame{data: b, direct: true})
 }
 

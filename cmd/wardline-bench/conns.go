@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -56,6 +57,72 @@ type Conn struct {
 	// arrive out of seq order, and one that comes late is a delivery, not a duplicate.
 	missing map[int32]map[int64]struct{}
 	open    bool
+
+	// With --send ws the user's messages go out on this connection: ws while a session is
+	// established, and the sends waiting for their answers by client_id.
+	smu     sync.Mutex
+	ws      *websocket.Conn
+	waiters map[string]chan frameInfo
+}
+
+// errNotConnected is a send on the stream of a connection that is not established.
+var errNotConnected = errors.New("stream not connected")
+
+// setStream records the established stream (or its end: nil), failing the sends still waiting
+// on the one that ended.
+func (c *Conn) setStream(ws *websocket.Conn) {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	c.ws = ws
+	if ws == nil {
+		for id, ch := range c.waiters {
+			ch <- frameInfo{typ: "send.error", code: "stream closed"}
+			delete(c.waiters, id)
+		}
+	}
+}
+
+// sendOnStream sends one message on the stream and waits for its answer: the status the POST
+// would have given (201, 200) or 0 with the error code.
+func (c *Conn) sendOnStream(ctx context.Context, frame []byte, clientID string) (int, string, error) {
+	ch := make(chan frameInfo, 1)
+	c.smu.Lock()
+	ws := c.ws
+	if ws == nil {
+		c.smu.Unlock()
+		return 0, "", errNotConnected
+	}
+	if c.waiters == nil {
+		c.waiters = map[string]chan frameInfo{}
+	}
+	c.waiters[clientID] = ch
+	c.smu.Unlock()
+	if err := ws.Write(ctx, websocket.MessageText, frame); err != nil {
+		c.smu.Lock()
+		delete(c.waiters, clientID)
+		c.smu.Unlock()
+		return 0, "", err
+	}
+	select {
+	case f := <-ch:
+		return f.status, f.code, nil
+	case <-ctx.Done():
+		c.smu.Lock()
+		delete(c.waiters, clientID)
+		c.smu.Unlock()
+		return 0, "", ctx.Err()
+	}
+}
+
+// answered hands a send.result or send.error to the send waiting for it.
+func (c *Conn) answered(f *frameInfo) {
+	c.smu.Lock()
+	ch := c.waiters[f.clientID]
+	delete(c.waiters, f.clientID)
+	c.smu.Unlock()
+	if ch != nil {
+		ch <- *f
+	}
 }
 
 // dropReason names why a stream ended, for the report.
@@ -170,6 +237,8 @@ func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established f
 		c.handle(&f, !resumed)
 		if f.typ == "resume.done" && !resumed {
 			resumed = true
+			c.setStream(ws)
+			defer c.setStream(nil)
 			c.open = true
 			b.recv.Open.Add(1)
 			release()
@@ -192,6 +261,10 @@ func (c *Conn) handle(f *frameInfo, replay bool) {
 		return
 	case "conversation.updated":
 		r.ConvUpdates.Add(1)
+		return
+	case "send.result", "send.error":
+		r.Other.Add(1)
+		c.answered(f)
 		return
 	default:
 		r.Other.Add(1)
@@ -268,6 +341,9 @@ func (b *Bench) openConnections(ctx context.Context, share func(c int) bool) (in
 		}
 		user := b.layout.connUser[ci]
 		conn := &Conn{b: b, user: user, url: b.cfg.URLs[ci%len(b.cfg.URLs)], lastSeq: map[int32]int64{}}
+		if b.userConns[user] == nil {
+			b.userConns[user] = conn
+		}
 		for _, k := range b.layout.convsOf[user] {
 			conn.lastSeq[k] = b.layout.lastSeq[k]
 		}

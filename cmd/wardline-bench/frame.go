@@ -13,7 +13,10 @@ type frameInfo struct {
 	seq                   int64
 	run                   string
 	msgno, intended, sent int64
-	receipts              int64 // in a batched "receipts" frame
+	receipts              int64  // in a batched "receipts" frame
+	clientID              string // send.result, send.error: the send answered
+	status                int    // send.result: 201 stored now, 200 already; send.error: 0
+	code                  string // send.error: the error code
 }
 
 // benchBody is the text of a benchmark message: the run, the message number and the intended and
@@ -55,6 +58,9 @@ func parseFrame(data []byte) frameInfo {
 			typ := rest[:i]
 			if typ == "receipts" {
 				return frameInfo{typ: typ, msgno: -1, receipts: int64(strings.Count(rest, `"kind":`))}
+			}
+			if typ == "send.result" || typ == "send.error" {
+				return scanSendAnswer(typ, rest[i:])
 			}
 			if typ != "message.created" {
 				return frameInfo{typ: typ, msgno: -1}
@@ -110,6 +116,28 @@ func scanMessage(s string) (frameInfo, bool) {
 	}
 	f.run, f.msgno, f.intended, f.sent = parseBody(body[:end])
 	return f, true
+}
+
+// scanSendAnswer reads the client_id and the outcome of an answer to a send on the stream; the
+// server writes client_id, then created (or code), before the message.
+func scanSendAnswer(typ, s string) frameInfo {
+	f := frameInfo{typ: typ, msgno: -1}
+	if id, ok := after(s, `"client_id":"`); ok && len(id) >= 36 {
+		f.clientID = id[:36]
+	}
+	if typ == "send.result" {
+		f.status = 200
+		if v, ok := after(s, `"created":`); ok && strings.HasPrefix(v, "true") {
+			f.status = 201
+		}
+		return f
+	}
+	if code, ok := after(s, `"code":"`); ok {
+		if end := strings.IndexByte(code, '"'); end >= 0 {
+			f.code = code[:end]
+		}
+	}
+	return f
 }
 
 func after(s, key string) (string, bool) {

@@ -33,6 +33,12 @@ func TestParseFrame(t *testing.T) {
 		{"Receipts", []byte(`{"type":"receipts","conversation_id":"c","receipts":[{"conversation_id":"c","seq":4,"kind":"delivered"},{"conversation_id":"c","seq":5,"kind":"delivered"}]}`),
 			frameInfo{typ: "receipts", msgno: -1, receipts: 2}},
 		{"Hello", []byte(`{"type":"hello","user_id":"u"}`), frameInfo{typ: "hello", msgno: -1}},
+		{"SendResult", []byte(`{"type":"send.result","client_id":"0195f3f0-0000-7000-8000-000000000002","created":true,"message":{"id":"i","body":"\"created\":false"},"warnings":[]}`),
+			frameInfo{typ: "send.result", msgno: -1, clientID: "0195f3f0-0000-7000-8000-000000000002", status: 201}},
+		{"SendResultAgain", []byte(`{"type":"send.result","client_id":"0195f3f0-0000-7000-8000-000000000002","created":false,"message":{"id":"i"},"warnings":[]}`),
+			frameInfo{typ: "send.result", msgno: -1, clientID: "0195f3f0-0000-7000-8000-000000000002", status: 200}},
+		{"SendError", []byte(`{"type":"send.error","client_id":"0195f3f0-0000-7000-8000-000000000002","code":"not_found","message":"no such conversation"}`),
+			frameInfo{typ: "send.error", msgno: -1, clientID: "0195f3f0-0000-7000-8000-000000000002", code: "not_found"}},
 		{"Garbage", []byte(`not json`), frameInfo{typ: "unparseable", msgno: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -145,11 +145,23 @@ func (b *Bench) sendOne(ctx context.Context, i, intended int64, w Window) {
 	}
 	rec.conv, rec.intended = int32(k), intended
 	rec.sent = time.Now().UnixNano()
-	body, _ := json.Marshal(map[string]any{
-		"client_id": uuid.NewString(),
-		"body":      benchBody(b.recv.run, i, intended, rec.sent, cfg.BodyBytes),
-	})
-	status, err := b.api.Send(ctx, cfg.URLs[user%len(cfg.URLs)], b.state.Users[user].Token, l.convIDs[k], body)
+	clientID := uuid.NewString()
+	text := benchBody(b.recv.run, i, intended, rec.sent, cfg.BodyBytes)
+	var status int
+	var err error
+	if cfg.Send == "ws" {
+		frame, _ := json.Marshal(map[string]any{"type": "send", "conversation_id": l.convIDs[k], "client_id": clientID, "body": text})
+		var code string
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		status, code, err = b.userConns[user].sendOnStream(sctx, frame, clientID)
+		cancel()
+		if err == nil && status == 0 {
+			err = fmt.Errorf("send.error %s", code)
+		}
+	} else {
+		body, _ := json.Marshal(map[string]any{"client_id": clientID, "body": text})
+		status, err = b.api.Send(ctx, cfg.URLs[user%len(cfg.URLs)], b.state.Users[user].Token, l.convIDs[k], body)
+	}
 	rec.answered = time.Now().UnixNano()
 	atomic.StoreInt32(&rec.status, int32(status))
 	if w.Contains(intended) {

@@ -24,7 +24,7 @@ type Config struct {
 	URLs                                        []string
 	AdminEmail, AdminPassword, AdminTOTP        string
 	DataDir, Wardline                           string
-	State, Scenario, Receipts                   string
+	State, Scenario, Receipts, Send             string
 	Users, ConvSize, Conversations, Connections int
 	Senders, BodyBytes, ServerPID, Procs        int
 	SetupWorkers, DialConcurrency               int
@@ -72,6 +72,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.IntVar(&cfg.BodyBytes, "body-bytes", 200, "message body size (it carries the send timestamps)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id: RSS and CPU time are read from /proc/PID around the window")
 	fs.StringVar(&cfg.Receipts, "receipts", "batched", "how streams ask for delivered receipts: batched (one frame per conversation and flush, as the web app does) or single (one frame per receipt)")
+	fs.StringVar(&cfg.Send, "send", "http", "how messages are sent: http (POST /conversations/{id}/messages) or ws (a send frame on the sending user's own event stream, which must be one of this process's connections)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
 	fs.BoolVar(&cfg.SetupOnly, "setup-only", false, "create users and conversations (and fill --state), then stop")
 	fs.BoolVar(&cfg.LogGaps, "log-gaps", false, "log every seq gap a connection sees (a message the server skipped)")
@@ -119,6 +120,10 @@ func parseFlags(args []string) (*Config, error) {
 		return nil, errors.New("--procs, --connections, --rate and --duration must be positive")
 	case cfg.Receipts != "batched" && cfg.Receipts != "single":
 		return nil, errors.New(`--receipts is "batched" or "single"`)
+	case cfg.Send != "http" && cfg.Send != "ws":
+		return nil, errors.New(`--send is "http" or "ws"`)
+	case cfg.Send == "ws" && cfg.Senders > 0 && (cfg.Procs > 1 || cfg.Connections < cfg.Users):
+		return nil, errors.New("--send ws sends on each user's own stream: it needs --procs 1 and a connection for every user (--connections >= --users)")
 	}
 	return cfg, nil
 }
@@ -132,6 +137,8 @@ type Bench struct {
 	layout  *Layout
 	senders *Senders
 	recv    *Receivers
+	// userConns is each user's first connection in this process, for --send ws.
+	userConns []*Conn
 }
 
 func newBench(cfg *Config) (*Bench, error) {
@@ -141,7 +148,7 @@ func newBench(cfg *Config) (*Bench, error) {
 	}
 	ws := newAPI(cfg.Insecure, 1)
 	return &Bench{cfg: cfg, api: newAPI(cfg.Insecure, max(cfg.Senders, cfg.SetupWorkers, 16)), wsHTTP: ws.HTTP, state: st,
-		senders: &Senders{errSamples: map[string]string{}}}, nil
+		senders: &Senders{errSamples: map[string]string{}}, userConns: make([]*Conn, cfg.Users)}, nil
 }
 
 // settle waits (at most --settle) until the server's RSS has changed by less than 1% over three
