@@ -237,7 +237,7 @@ func (s *Store) checkpointer() {
 				break // closing, or the disk: the next tick tries again
 			}
 			if logFrames >= s.walRestartAt.Load() {
-				if !s.restartWAL() {
+				if !s.restartWAL(copied) {
 					return
 				}
 			}
@@ -263,22 +263,23 @@ func (s *Store) checkpoint(mode string) (logFrames, copied int64, err error) {
 // restartWAL makes the writer's next transaction start the WAL over. SQLite does that when a
 // transaction begins with every frame copied, which needs a moment without commits: it holds
 // the writer between two transactions while a PASSIVE checkpoint copies the last frames.
-// That checkpoint syncs the database file, which on a busy disk can take tens of
-// milliseconds, and every send waits through it; so it first copies, unheld, until a round
-// finds almost nothing left (each round copies what was committed during the one before), and
-// holds the writer only when the last round was quick. Otherwise it tries again at the next
-// tick. It returns false when the store is closing.
-func (s *Store) restartWAL() bool {
+// That checkpoint syncs the database file, and every send waits through it, so first it copies
+// unheld, round after round (each copies what was committed during the one before), until a
+// round finds at most walQuickFrames left; it holds the writer only then, and otherwise tries
+// again at the next tick. copied is what the checkpoint just before it had copied. It returns
+// false when the store is closing.
+func (s *Store) restartWAL(copied int64) bool {
 	quick := false
 	for range 8 {
-		t := time.Now()
-		if _, _, err := s.checkpoint("PASSIVE"); err != nil {
-			return true
+		logFrames, cp, err := s.checkpoint("PASSIVE")
+		if err != nil || logFrames < s.walRestartAt.Load() {
+			return true // failing, or started over by itself meanwhile
 		}
-		if time.Since(t) < 2*time.Millisecond {
+		if cp-copied <= walQuickFrames {
 			quick = true
 			break
 		}
+		copied = cp
 	}
 	if !quick {
 		return true
@@ -294,6 +295,10 @@ func (s *Store) restartWAL() bool {
 	s.walRestarts.Add(1)
 	return true
 }
+
+// walQuickFrames is how many frames may be left to copy while the writer is held (restartWAL):
+// 1 MiB, a few milliseconds.
+const walQuickFrames = 256
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
