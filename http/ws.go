@@ -102,6 +102,8 @@ func ParseClientMessage(b []byte) (*clientMessage, error) {
 		if !wardline.ValidID(m.ClientID) {
 			return nil, wardline.Errorf(wardline.EINVALID, "client_id must be a UUID")
 		}
+		m.ClientID = strings.ToLower(m.ClientID) // as it is stored, and answered in send.result
+
 	default:
 		return nil, wardline.Errorf(wardline.EINVALID, "unknown message type")
 	}
@@ -262,7 +264,7 @@ func (c *wsConn) readLoop() {
 				Type     string `json:"type"`
 				ClientID string `json:"client_id"`
 			}
-			if json.Unmarshal(data, &sent) == nil && sent.Type == "send" && sent.ClientID != "" && wardline.ValidID(sent.ClientID) {
+			if json.Unmarshal(data, &sent) == nil && sent.Type == "send" && wardline.ValidID(sent.ClientID) {
 				c.sendFailed(strings.ToLower(sent.ClientID), err)
 			} else {
 				c.sendError(err)
@@ -372,7 +374,7 @@ func (c *wsConn) send(m *clientMessage) {
 		c.sendFailed(m.ClientID, err)
 		return
 	}
-	b, err := json.Marshal(sendResult{Type: "send.result", ClientID: res.Message.ClientID, Created: res.Created,
+	b, err := json.Marshal(sendResult{Type: "send.result", ClientID: m.ClientID, Created: res.Created,
 		Message: res.Message, Warnings: res.Warnings})
 	if err != nil {
 		c.sendFailed(m.ClientID, err)

@@ -108,8 +108,9 @@ func TestSendOnTheEventStream(t *testing.T) {
 		t.Fatalf("history: %d messages, want 3", len(hist))
 	}
 
-	// The same client_id again is the same message, not another (the POST's 200).
-	as.SendFrame(conv.ID, ids[0], "obs 1")
+	// The same client_id again is the same message, not another (the POST's 200), whatever its
+	// letters' case; it is answered lower-cased, as it is stored.
+	as.SendFrame(conv.ID, strings.ToUpper(ids[0]), "obs 1")
 	again := as.Answer(ids[0])
 	if again["type"] != "send.result" || again["created"] != false || again["message"].(map[string]any)["id"] != sent[0]["id"] {
 		t.Fatalf("resend: %v", again)
