@@ -17,8 +17,8 @@ import (
 // read on a pooled connection, after any commit, starts from an empty page cache: at full load
 // that read was an eighth of the server's CPU.
 //
-// It is exact, not merely fresh enough: the store is the only writer of its database (one
-// process per data directory), and a pre-update hook on the write connection sees every row of
+// It is exact, not merely fresh enough: the store is the only writer of its database (`wardline
+// serve` locks its data directory), and a pre-update hook on the write connection sees every row of
 // sessions and users that changes, in any statement. The users it names are forgotten after
 // the transaction ends and before any caller of that Update hears of it, so a revoked session
 // or a suspended user is refused by the very next request. A read that overlapped an

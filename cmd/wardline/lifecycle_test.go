@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -247,4 +248,34 @@ func TestSlowClientIsDroppedWithoutHoldingOthersUp(t *testing.T) {
 	if got := again.Messages(n); got[0]["seq"].(float64) != 1 || got[n-1]["seq"].(float64) != n {
 		t.Fatal("resume after drop missed messages")
 	}
+}
+
+// One server per SQLite data directory: a second is refused with a clear error while the first
+// runs, and starts once the first has closed.
+func TestOneServerPerDataDirectory(t *testing.T) {
+	start := func(dir string) (*Main, error) {
+		m := NewMain(io.Discard, io.Discard)
+		m.Config = Config{DataDir: dir, Addr: "127.0.0.1:0", HTTP: true, LogLevel: "warn"}
+		err := m.Run(context.Background())
+		if err != nil {
+			m.Close()
+		}
+		return m, err
+	}
+	dir := t.TempDir()
+	first, err := start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start(dir); err == nil || !strings.Contains(err.Error(), "in use by another wardline serve") {
+		t.Fatalf("second server on the same data directory: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := start(dir)
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	third.Close()
 }

@@ -64,6 +64,8 @@ type Main struct {
 	acmeHTTPAddr net.Addr
 	// URL is where the server listens, once Run has returned.
 	URL string
+	// unlock releases the data directory's lock (SQLite only), after the store has closed.
+	unlock func()
 }
 
 // NewMain returns a Main with its defaults.
@@ -114,6 +116,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
+	if m.Config.DatabaseURL == "" {
+		if m.unlock, err = lockDataDir(m.Config.DataDir); err != nil {
+			return err
+		}
+	}
 	d, err := openData(ctx, &m.Config, m.Log, m.Clock, true)
 	if err != nil {
 		return err
@@ -304,6 +311,10 @@ func (m *Main) Close() error {
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
+	}
+	if m.unlock != nil {
+		m.unlock()
+		m.unlock = nil
 	}
 	return errors.Join(errs...)
 }
