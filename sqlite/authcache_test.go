@@ -12,11 +12,18 @@ import (
 // right; these tests prove the cache is used at all, and the rule that keeps a read racing a
 // change from being kept.
 
-func TestAuthCacheAnswersRepeatReads(t *testing.T) {
-	s, ctx := mustOpen(t), t.Context()
+// withSession stores an organisation, its users and a session of Alice's, and returns the session.
+func withSession(t *testing.T, s *Store) *wardline.Session {
+	t.Helper()
 	f := storetest.MustCreateFixture(t, s)
 	sess := storetest.NewSession(f.Alice, storetest.T0)
 	storetest.MustCreateSessions(t, s, sess)
+	return sess
+}
+
+func TestAuthCacheAnswersRepeatReads(t *testing.T) {
+	s, ctx := mustOpen(t), t.Context()
+	sess := withSession(t, s)
 
 	if _, _, err := s.SessionWithUser(ctx, sess.TokenHash); err != nil {
 		t.Fatal(err)
@@ -29,7 +36,7 @@ func TestAuthCacheAnswersRepeatReads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second read: %v (not answered from the cache)", err)
 	}
-	if got.ID != sess.ID || user.ID != f.Alice.ID {
+	if got.ID != sess.ID || user.ID != sess.UserID {
 		t.Fatalf("cached answer: session %s user %s", got.ID, user.ID)
 	}
 	// A session nobody has asked for is not in it.
@@ -40,9 +47,7 @@ func TestAuthCacheAnswersRepeatReads(t *testing.T) {
 
 func TestAuthCacheDropsReadsThatOverlapAChange(t *testing.T) {
 	s, ctx := mustOpen(t), t.Context()
-	f := storetest.MustCreateFixture(t, s)
-	sess := storetest.NewSession(f.Alice, storetest.T0)
-	storetest.MustCreateSessions(t, s, sess)
+	sess := withSession(t, s)
 	now := time.Now()
 
 	// A reader takes the generation, then reads the row as it was before a revocation...
@@ -66,9 +71,7 @@ func TestAuthCacheDropsReadsThatOverlapAChange(t *testing.T) {
 
 func TestAuthCacheEntriesExpire(t *testing.T) {
 	s, ctx := mustOpen(t), t.Context()
-	f := storetest.MustCreateFixture(t, s)
-	sess := storetest.NewSession(f.Alice, storetest.T0)
-	storetest.MustCreateSessions(t, s, sess)
+	sess := withSession(t, s)
 	if _, _, err := s.SessionWithUser(ctx, sess.TokenHash); err != nil {
 		t.Fatal(err)
 	}
