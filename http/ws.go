@@ -272,8 +272,9 @@ func (c *wsConn) readLoop() {
 			continue
 		}
 		// What a person does counts for the session's idle clock; a heartbeat does not, or an app
-		// left open on a ward PC would keep its session alive for ever.
-		if m.Type != "ping" {
+		// left open on a ward PC would keep its session alive for ever. A send signs in afresh,
+		// which records it (the stream's own copy of the session would write it a second time).
+		if m.Type != "ping" && m.Type != "send" {
 			if err := c.hub.s.app.Auth.Touch(c.ctx, c.actor.Session); err != nil {
 				c.hub.s.log.Warn("touch session", "err", err)
 			}
