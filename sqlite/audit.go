@@ -70,47 +70,58 @@ func (q queries) AuditEvents(ctx context.Context, f wardline.AuditFilter) ([]*wa
 	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
 	// Each condition is added only when set, so that SQLite can pick the index for the one that
-	// narrows most (person, conversation, patient) instead of scanning the organisation's log.
+	// narrows most instead of scanning the organisation's log. A person or a conversation is
+	// found through its search table (auditSearch); the patient through its index.
+	var search *auditSearch
+	switch {
+	case f.ActorID != "":
+		search = &auditSearch{table: "audit_by_actor", key: "actor_id", value: f.ActorID}
+		if f.ConversationID != "" {
+			add("e.conversation_id = ?", f.ConversationID)
+		}
+	case f.ConversationID != "":
+		search = &auditSearch{table: "audit_by_conversation", key: "conversation_id", value: f.ConversationID}
+	}
 	if f.OrgID != "" {
-		add("org_id = ?", f.OrgID)
-	}
-	if f.ActorID != "" {
-		add("actor_id = ?", f.ActorID)
-	}
-	if f.ConversationID != "" {
-		add("conversation_id = ?", f.ConversationID)
+		add("e.org_id = ?", f.OrgID)
 	}
 	if f.PatientHMAC != "" {
-		add("json_extract(detail, '$.patient_hmac') = ?", f.PatientHMAC)
+		add("json_extract(e.detail, '$.patient_hmac') = ?", f.PatientHMAC)
 	}
 	if f.Action != "" {
-		add("action = ?", f.Action)
+		add("e.action = ?", f.Action)
 	}
 	if f.TargetID != "" {
-		add("target_id = ?", f.TargetID)
+		add("e.target_id = ?", f.TargetID)
 	}
 	if f.AfterSeq > 0 {
-		add("seq > ?", f.AfterSeq)
+		add("e.seq > ?", f.AfterSeq)
 	}
 	if f.BeforeSeq > 0 {
-		add("seq < ?", f.BeforeSeq)
+		add("e.seq < ?", f.BeforeSeq)
 	}
 	if !f.Since.IsZero() {
-		add("at >= ?", micros(f.Since))
+		add("e.at >= ?", micros(f.Since))
 	}
 	if !f.Until.IsZero() {
-		add("at < ?", micros(until))
+		add("e.at < ?", micros(until))
 	}
-	query := `SELECT ` + auditColumns + ` FROM audit_events`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
+	order := "ASC"
 	if f.Desc {
-		query += ` ORDER BY seq DESC LIMIT ?`
-	} else {
-		query += ` ORDER BY seq LIMIT ?`
+		order = "DESC"
 	}
-	rows, err := q.db.query(ctx, query, append(args, limit)...)
+	var query string
+	if search != nil {
+		query, args = search.query(auditColumnsE, where, args, f.AfterSeq, f.BeforeSeq, order, limit)
+	} else {
+		query = `SELECT ` + auditColumnsE + ` FROM audit_events e`
+		if len(where) > 0 {
+			query += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		query += ` ORDER BY e.seq ` + order + ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := q.db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,10 @@ type Store struct {
 	alog *auditLog
 	// auditHashOff skips leaf hashes and the tree: set only by benchmarks that measure their cost.
 	auditHashOff atomic.Bool
+	// auditIndexed is the seq through which audit entries are in the search tables as far as
+	// the writer knows (indexAudit); auditIndexLag is auditIndexLag, tests set less.
+	auditIndexed  int64
+	auditIndexLag atomic.Int64
 }
 
 var _ wardline.Store = (*Store)(nil)
@@ -172,6 +176,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		pause:  make(chan chan struct{}),
 	}
 	s.walRestartAt.Store(walRestartFrames)
+	s.auditIndexLag.Store(auditIndexLag)
+	if err := wconn.QueryRowContext(ctx, `SELECT through FROM audit_indexed WHERE id = 1`).Scan(&s.auditIndexed); err != nil {
+		ckdb.Close()
+		rdb.Close()
+		wconn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("read audit search state: %w", err)
+	}
 	if s.auth, err = newAuthCache(ctx, wconn); err != nil {
 		ckdb.Close()
 		rdb.Close()
@@ -408,6 +420,14 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		return errs
 	}
+	indexed, err := s.indexAudit(ctx)
+	if err != nil {
+		_, _ = s.wq.db.exec(ctx, "ROLLBACK")
+		for range batch {
+			errs = append(errs, err)
+		}
+		return errs
+	}
 	tx := &txn{queries: s.wq, log: newAuditBatch(s.alog, !s.auditHashOff.Load())}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
@@ -438,7 +458,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		errs = append(errs, err)
 	}
-	err := tx.log.persist(ctx, s.wq)
+	err = tx.log.persist(ctx, s.wq)
 	if err == nil {
 		_, err = s.wq.db.exec(ctx, "COMMIT")
 	}
@@ -452,6 +472,9 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		return errs
 	}
 	s.alog = tx.log.committed()
+	if indexed > 0 {
+		s.auditIndexed = indexed
+	}
 	s.commits.Add(1)
 	s.auth.settle()
 	for _, hs := range hooks {
