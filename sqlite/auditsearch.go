@@ -10,10 +10,12 @@ import (
 // search tables (audit_by_actor, audit_by_conversation; migration 0006), in one run sorted by
 // key inside a batch's transaction. Filed one by one, every entry wrote a leaf page of each
 // table's for itself (its person's, its conversation's): half of the pages a send wrote to the
-// WAL. In a run of 2,048, a busy person's or conversation's page is written once for all of its
-// entries. Searches read the unfiled tail from the log itself (AuditEvents), so nothing waits
-// for a run, and a run costs no commit of its own.
-const auditIndexLag = 2048
+// WAL. In a run, a busy person's or conversation's page is written once for all of its entries.
+// Searches read the unfiled tail from the log itself (AuditEvents), so nothing waits for a run,
+// and a run costs no commit of its own. But the sends in its batch wait for it: runs of 2,048
+// took 6-26 ms and raised the p99 at 1,000 msgs/s (53-135 against 43-55 ms); runs of 512 did
+// not (42-58 against 56-98) and kept most of the gain at full load (docs/PERFORMANCE.md).
+const auditIndexLag = 512
 
 // auditIndexRun bounds one run (a log whose entries were never filed, say, is filed over several
 // batches, not in one long one).
