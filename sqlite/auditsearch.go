@@ -21,14 +21,34 @@ const auditIndexLag = 512
 // batches, not in one long one).
 const auditIndexRun = 4 * auditIndexLag
 
-// indexAudit files the log's unfiled entries when at least auditIndexLag have gathered. It runs
-// in the writer, inside the batch's transaction, and answers the new filed-through seq (0 when
-// it did nothing), which becomes s.auditIndexed if the batch commits.
+// fileAudit runs indexAudit when at least auditIndexLag entries may be unfiled, in a savepoint
+// of the batch's transaction: a run that fails is undone, told to ErrorObserver and tried again
+// auditIndexLag entries later, and never fails the batch's writes (searches stay complete
+// meanwhile, reading a longer tail). It answers the new filed-through seq, or 0.
+func (s *Store) fileAudit(ctx context.Context) int64 {
+	if s.alog.size-s.auditIndexed < s.auditIndexLag.Load() {
+		return 0
+	}
+	if _, err := s.wq.db.exec(ctx, "SAVEPOINT file"); err != nil {
+		return 0 // the transaction itself is broken: the batch's own statements will say so
+	}
+	upTo, err := s.indexAudit(ctx)
+	if err != nil {
+		_, _ = s.wq.db.exec(ctx, "ROLLBACK TO file")
+		s.auditIndexed, upTo = s.alog.size, 0
+		if s.ErrorObserver != nil {
+			s.ErrorObserver(err)
+		}
+	}
+	_, _ = s.wq.db.exec(ctx, "RELEASE file")
+	return upTo
+}
+
+// indexAudit files the log's unfiled entries if at least auditIndexLag have gathered, inside
+// the batch's transaction, and answers the new filed-through seq (0 when it did nothing), which
+// becomes s.auditIndexed if the batch commits.
 func (s *Store) indexAudit(ctx context.Context) (int64, error) {
 	lag := s.auditIndexLag.Load()
-	if s.alog.size-s.auditIndexed < lag {
-		return 0, nil
-	}
 	// The hint may be stale (an admin command's own writer files entries too): the transaction
 	// holds the write lock, so this read is exact.
 	var through int64

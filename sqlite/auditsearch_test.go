@@ -180,3 +180,32 @@ func TestAuditSearchTablesFilledOnUpgrade(t *testing.T) {
 		t.Errorf("old indexes left: %d (%v)", n, err)
 	}
 }
+
+// TestAuditFilingThatFailsStopsNoWrite breaks the search table by conversation: every write
+// still commits, the failure is told to ErrorObserver, and searches still find every entry
+// (from the log's tail, since the failed runs were undone whole).
+func TestAuditFilingThatFailsStopsNoWrite(t *testing.T) {
+	s, ctx := mustOpen(t), t.Context()
+	s.auditIndexLag.Store(1)
+	var failures []error
+	s.ErrorObserver = func(err error) { failures = append(failures, err) } // the writer's goroutine only
+	f := storetest.MustCreateFixture(t, s)
+	if err := s.Update(ctx, func(tx wardline.Tx) error {
+		_, err := tx.(*txn).db.exec(ctx, `DROP TABLE audit_by_conversation`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		e := storetest.NewAuditEvent(f.Org.ID, f.Alice.ID, wardline.ActionHistoryRead, storetest.T0)
+		e.ConversationID = f.Conv.ID
+		storetest.MustAppendAudit(t, s, e) // fails the test if the write fails
+	}
+	if len(failures) == 0 || !strings.Contains(failures[0].Error(), "audit_by_conversation") {
+		t.Errorf("failures told: %v, want the run's", failures)
+	}
+	got, err := s.AuditEvents(ctx, wardline.AuditFilter{ActorID: f.Alice.ID})
+	if err != nil || len(got) != 5 {
+		t.Errorf("search by person: %d entries (%v), want 5", len(got), err)
+	}
+}

@@ -63,6 +63,9 @@ type Store struct {
 	// BatchObserver, when set before the first Update, is told the size of every committed batch
 	// (for metrics and benchmarks).
 	BatchObserver func(n int)
+	// ErrorObserver, when set before the first Update, is told of failures that do not fail a
+	// write: a run filing audit entries for search (fileAudit).
+	ErrorObserver func(error)
 
 	// The WAL is copied into the database by a goroutine of its own (checkpointer), not by
 	// the writer at the commit that crosses SQLite's threshold: ckdb is its connection, commits
@@ -420,14 +423,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		return errs
 	}
-	indexed, err := s.indexAudit(ctx)
-	if err != nil {
-		_, _ = s.wq.db.exec(ctx, "ROLLBACK")
-		for range batch {
-			errs = append(errs, err)
-		}
-		return errs
-	}
+	indexed := s.fileAudit(ctx)
 	tx := &txn{queries: s.wq, log: newAuditBatch(s.alog, !s.auditHashOff.Load())}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
@@ -458,7 +454,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		errs = append(errs, err)
 	}
-	err = tx.log.persist(ctx, s.wq)
+	err := tx.log.persist(ctx, s.wq)
 	if err == nil {
 		_, err = s.wq.db.exec(ctx, "COMMIT")
 	}

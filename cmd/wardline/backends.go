@@ -27,14 +27,17 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 	return sqlite.Open(ctx, cfg.databasePath())
 }
 
-// observeBatches reports every committed group's size to fn, whichever store it is.
-func observeBatches(store wardline.Store, batch func(int), storeErr func(error)) {
+// observeBatches reports every committed group's size to batch, whichever store it is, and its
+// failures to storeErr: "commit" (a PostgreSQL batch attempt) or "audit_search" (a SQLite run
+// filing audit entries for search, which fails no write).
+func observeBatches(store wardline.Store, batch func(int), storeErr func(op string, err error)) {
 	switch s := store.(type) {
 	case *sqlite.Store:
 		s.BatchObserver = batch
+		s.ErrorObserver = func(err error) { storeErr("audit_search", err) }
 	case *postgres.Store:
 		s.BatchObserver = batch
-		s.ErrorObserver = storeErr
+		s.ErrorObserver = func(err error) { storeErr("commit", err) }
 	}
 }
 

@@ -134,7 +134,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Metrics == nil {
 		m.Metrics = whttp.NewMetrics()
 	}
-	observeBatches(m.Store, m.Metrics.ObserveBatch, func(error) { m.Metrics.StoreError("commit") })
+	observeBatches(m.Store, m.Metrics.ObserveBatch, func(op string, err error) {
+		m.Metrics.StoreError(op)
+		if op != "commit" { // a failed commit is answered to its callers, who log it
+			m.Log.Warn("store", "op", op, "err", err)
+		}
+	})
 	// The hub exists only later; a gap the bus reports before then needs no catch-up.
 	var hub atomic.Pointer[whttp.Hub]
 	if m.Bus, err = openBus(ctx, &m.Config, d.master, m.Log, busHooks{
