@@ -75,6 +75,7 @@ type Store struct {
 	ckStop  chan struct{}
 	ckDone  chan struct{}
 	ckRuns  atomic.Int64 // checkpoints that copied frames, for tests
+	ckOff   atomic.Bool  // no checkpoints while set: benchmarks that count WAL frames
 	// pause holds the writer between transactions: it waits until the channel it receives is
 	// closed (restartWAL).
 	pause        chan chan struct{}
@@ -242,7 +243,7 @@ func (s *Store) checkpointer() {
 		case <-t.C:
 		}
 		n := s.commits.Load()
-		if n == done {
+		if n == done || s.ckOff.Load() {
 			continue
 		}
 		mode := "PASSIVE"
