@@ -179,6 +179,7 @@ const (
 	ActionRotaEntryCreated      = "role.rota_entry_created"
 	ActionRotaStarted           = "role.rota_started"
 	ActionRotaEnded             = "role.rota_ended"
+	ActionRotaEntryCancelled    = "role.rota_entry_cancelled"
 	ActionEscalationStep        = "message.escalated"
 	ActionMessageForwarded      = "message.forwarded_to_cover"
 	ActionDutyStatusSet         = "user.duty_status_set"

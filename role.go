@@ -188,5 +188,7 @@ type RoleService interface {
 	Release(ctx context.Context, id string) error
 	Handover(ctx context.Context, id, toUserID string) error
 	AddRotaEntry(ctx context.Context, roleID string, n NewRotaEntry) (*RotaEntry, error)
+	Rota(ctx context.Context, roleID, cursor string, limit int) ([]*RotaEntry, string, error)
+	CancelRotaEntry(ctx context.Context, roleID, entryID string) error
 	SendToRole(ctx context.Context, roleID string, n NewMessage) (*RoleMessageResult, error)
 }

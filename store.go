@@ -175,6 +175,11 @@ type Reader interface {
 	// DueRotaChanges lists rota holdings whose start or end has passed at now and has not been
 	// applied yet (ClaimRotaChange).
 	DueRotaChanges(ctx context.Context, now time.Time, limit int) ([]*RoleHolder, error)
+	// RotaHoldings pages through a role's rota periods that end after at, by start, then id. The
+	// cursor is opaque.
+	RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*RoleHolder, string, error)
+	// RoleHolding returns one holding of a role, of any source.
+	RoleHolding(ctx context.Context, id string) (*RoleHolder, error)
 
 	// Escalations returns the escalations of the given messages, by message id.
 	Escalations(ctx context.Context, msgIDs []string) (map[string]*Escalation, error)
@@ -294,6 +299,10 @@ type Writer interface {
 	// ClaimRotaChange marks the start (or end) of a rota holding applied, and reports whether
 	// this call did so: of concurrent callers, on any number of nodes, exactly one gets true.
 	ClaimRotaChange(ctx context.Context, holdingID string, start bool) (bool, error)
+	// CancelRotaHolding takes a rota period off the rota at at: one that has not started by then is
+	// deleted; one under way ends then, its start and end marked applied so that the scheduler
+	// leaves it alone. ENOTFOUND when there is no such holding.
+	CancelRotaHolding(ctx context.Context, id string, at time.Time) error
 
 	InsertEscalation(ctx context.Context, e *Escalation) error
 	// ClaimEscalationStep moves a pending escalation from fromStep to e's state, records step,

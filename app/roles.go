@@ -430,7 +430,99 @@ func (s *RoleService) AddRotaEntry(ctx context.Context, roleID string, n wardlin
 		return nil, err
 	}
 	s.publishRoleChanges(ctx, changes)
-	return &wardline.RotaEntry{ID: h.ID, RoleID: role.ID, UserID: h.UserID, StartsAt: h.Since, EndsAt: *h.Until}, nil
+	return rotaEntry(h), nil
+}
+
+func rotaEntry(h *wardline.RoleHolder) *wardline.RotaEntry {
+	return &wardline.RotaEntry{ID: h.ID, RoleID: h.RoleID, UserID: h.UserID, StartsAt: h.Since, EndsAt: *h.Until}
+}
+
+// Rota lists a role's rota periods that have not ended, the soonest first. Anyone in the
+// organisation may read it: who is on call tonight, and who next, is no secret among colleagues.
+func (s *RoleService) Rota(ctx context.Context, roleID, cursor string, limit int) ([]*wardline.RotaEntry, string, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	role, err := s.orgRole(ctx, s.store, a.User.OrgID, roleID)
+	if err != nil {
+		return nil, "", err
+	}
+	hs, next, err := s.store.RotaHoldings(ctx, role.ID, s.now(), cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*wardline.RotaEntry, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, rotaEntry(h))
+	}
+	return out, next, nil
+}
+
+// CancelRotaEntry takes someone off the rota (admins). A period that has not started is removed.
+// One under way ends now: they leave the role's conversations (unless they hold the role
+// otherwise), and the on-duty status the rota gave them ends with it, unless they have set
+// another since. A period that has ended is history and cannot be cancelled (409).
+func (s *RoleService) CancelRotaEntry(ctx context.Context, roleID, entryID string) error {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	role, err := s.orgRole(ctx, s.store, a.User.OrgID, roleID)
+	if err != nil {
+		return err
+	}
+	notFound := wardline.Errorf(wardline.ENOTFOUND, "rota entry not found")
+	if !wardline.ValidID(entryID) {
+		return notFound
+	}
+	now := s.now()
+	var changes []roleChange
+	err = s.store.Update(ctx, func(tx wardline.Tx) error {
+		changes = nil
+		h, err := tx.RoleHolding(ctx, entryID)
+		if isNotFound(err) || (err == nil && (h.RoleID != role.ID || h.Source != wardline.HoldRota)) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+		if !h.Until.After(now) {
+			return wardline.Errorf(wardline.ECONFLICT, "the rota entry has ended")
+		}
+		underWay := !h.Since.After(now)
+		if err := tx.CancelRotaHolding(ctx, h.ID, now); err != nil {
+			return err
+		}
+		ev := s.auditEvent(ctx, wardline.ActionRotaEntryCancelled, "role", role.ID)
+		ev.Detail = map[string]any{"user_id": h.UserID, "rota_entry_id": h.ID, "starts_at": h.Since, "ends_at": h.Until, "under_way": underWay}
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		if !underWay {
+			return nil
+		}
+		if h.StartApplied {
+			// The status startRota set, if it is still the one in force.
+			settings, err := tx.DutySettings(ctx, []string{h.UserID})
+			if err != nil {
+				return err
+			}
+			if set, ok := settings[h.UserID]; ok && set.Status == wardline.DutyOn && set.Until != nil && set.Until.Equal(*h.Until) {
+				set.Until = &now
+				if err := tx.SetDutySetting(ctx, h.UserID, set); err != nil {
+					return err
+				}
+				tx.AfterCommit(func() { s.dutyChanged(ctx) })
+			}
+		}
+		changes, err = s.syncRole(ctx, tx, role.ID, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.publishRoleChanges(ctx, changes)
+	return nil
 }
 
 // startRota does what the start of a rota period does: the person is on duty until its end and

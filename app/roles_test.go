@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -203,6 +204,105 @@ func TestRotaAssignsTheRoleForItsPeriod(t *testing.T) {
 	past := T0
 	_, err = e.app.Roles.AddRotaEntry(as(e.admin), registrar.ID, wardline.NewRotaEntry{UserID: night.ID, StartsAt: &past, EndsAt: &past})
 	mustCode(t, err, wardline.EINVALID)
+}
+
+// The ward's rota, as staff read it and as an admin corrects it: a future night taken off, and
+// a night under way ended early, with what the rota had given the person undone.
+func TestRotaIsListedAndCancelled(t *testing.T) {
+	e := newEnv(t)
+	sam, night, relief := e.user("Sam"), e.user("Night Reg"), e.user("Relief Reg")
+	registrar := e.role("On-call medical registrar", nil)
+	other := e.role("On-call surgical registrar", nil)
+	e.setPolicy(wardline.ClinicalPolicy{WorkingHours: &wardline.WorkingHours{Start: "08:00", End: "18:00", TimeZone: "UTC"}})
+	add := func(u *wardline.User, r *wardline.Role, from, to time.Duration) *wardline.RotaEntry {
+		t.Helper()
+		start, end := T0.Add(from), T0.Add(to)
+		entry, err := e.app.Roles.AddRotaEntry(as(e.admin), r.ID, wardline.NewRotaEntry{UserID: u.ID, StartsAt: &start, EndsAt: &end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return entry
+	}
+	tonight := add(night, registrar, 11*time.Hour, 23*time.Hour)   // 20:00 to 08:00
+	tomorrow := add(relief, registrar, 35*time.Hour, 47*time.Hour) // the next night
+	add(night, other, 11*time.Hour, 23*time.Hour)                  // another role's rota
+	rota := func(who *wardline.User) []string {
+		t.Helper()
+		entries, next, err := e.app.Roles.Rota(as(who), registrar.ID, "", 0)
+		if err != nil || next != "" {
+			t.Fatalf("rota as %s: %v, next %q", who.DisplayName, err, next)
+		}
+		var out []string
+		for _, x := range entries {
+			if x.RoleID != registrar.ID {
+				t.Fatalf("rota entry of another role: %+v", x)
+			}
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	// Anyone in the organisation reads the rota, soonest first.
+	if got := rota(sam); len(got) != 2 || got[0] != tonight.ID || got[1] != tomorrow.ID {
+		t.Fatalf("rota: %v", got)
+	}
+
+	// Tomorrow's night, taken off before it starts, never starts.
+	if err := e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, tomorrow.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := rota(sam); len(got) != 1 || got[0] != tonight.ID {
+		t.Fatalf("rota after cancelling tomorrow: %v", got)
+	}
+
+	e.clock.Add(12 * time.Hour) // 21:00: tonight's is under way
+	e.tick()
+	first := sendToRole(t, e, sam, registrar, "bed 4 please")
+	if !sameSet(first.Reached, ids(night)) {
+		t.Fatalf("reached during the rota: %v", first.Reached)
+	}
+	// Ended early: the registrar leaves the role's conversation, and the on-duty status the rota
+	// gave them outside working hours ends with it.
+	if err := e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, tonight.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Conversations.Conversation(as(night), first.ConversationID); wardline.ErrorCode(err) != wardline.ENOTFOUND {
+		t.Fatalf("still in the role's conversation after the rota was cancelled: %v", err)
+	}
+	if res := sendToRole(t, e, sam, registrar, "anyone?"); len(res.Reached) != 0 {
+		t.Fatalf("reached after the rota was cancelled: %v", res.Reached)
+	}
+	me, err := e.app.Users.Me(as(night))
+	if err != nil || me.DutyStatus != wardline.DutyOff {
+		t.Fatalf("duty after the rota was cancelled at 21:00: %+v, %v", me, err)
+	}
+	if got := rota(sam); len(got) != 0 {
+		t.Fatalf("rota after cancelling tonight: %v", got)
+	}
+	e.clock.Add(30 * time.Hour)
+	if n := e.tick(); n != 1 {
+		t.Fatalf("the scheduler made %d rota changes, want 1 (the other role's end)", n)
+	}
+	got := e.audit(wardline.ActionRotaEntryCancelled)
+	if len(got) != 2 || got[0].Detail["under_way"] != false || got[1].Detail["under_way"] != true {
+		t.Fatalf("cancellations audited: %+v", got)
+	}
+	if got := e.audit(wardline.ActionRotaEnded); len(got) != 1 || got[0].TargetID != other.ID {
+		t.Fatalf("a cancelled rota also ended: %+v", got)
+	}
+
+	// Ended entries stay history; only admins cancel; the entry must be this role's rota entry.
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, tonight.ID), wardline.ECONFLICT)
+	later := add(relief, registrar, 60*time.Hour, 70*time.Hour)
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(sam), registrar.ID, later.ID), wardline.EFORBIDDEN)
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(e.admin), other.ID, later.ID), wardline.ENOTFOUND)
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, uuid.NewString()), wardline.ENOTFOUND)
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, "not-an-id"), wardline.ENOTFOUND)
+	e.take(sam, registrar)
+	holders, err := e.store.RoleHolders(context.Background(), []string{registrar.ID}, e.clock.Now())
+	if err != nil || len(holders[registrar.ID]) != 1 {
+		t.Fatalf("holders: %v, %v", holders, err)
+	}
+	mustCode(t, e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, holders[registrar.ID][0].ID), wardline.ENOTFOUND)
 }
 
 func TestOffboardingEndsRoleHoldings(t *testing.T) {

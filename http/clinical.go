@@ -207,6 +207,32 @@ func (s *Server) handleAddRotaEntry(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, e)
 }
 
+func (s *Server) handleRota(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p, err := parseQuery(r, "cursor", "limit")
+	if err != nil {
+		s.Error(w, r, probeFirst(err, func() error {
+			_, _, e := s.app.Roles.Rota(r.Context(), id, "!", 0)
+			return e
+		}))
+		return
+	}
+	entries, next, err := s.app.Roles.Rota(r.Context(), id, p.str("cursor"), p.limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(entries, next))
+}
+
+func (s *Server) handleCancelRotaEntry(w http.ResponseWriter, r *http.Request) {
+	if err := s.app.Roles.CancelRotaEntry(r.Context(), r.PathValue("id"), r.PathValue("entry_id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) handleSendToRole(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var req wardline.NewMessage

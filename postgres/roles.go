@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -200,4 +201,45 @@ func (q queries) ClaimRotaChange(ctx context.Context, holdingID string, start bo
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// RotaHoldings pages by (since, id); the cursor is the last row's pair.
+func (q queries) RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
+	limit = clampLimit(limit)
+	afterAt, afterID, err := timeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := q.holders(ctx, `SELECT `+holderColumns+` FROM role_holders h
+		WHERE h.role_id = $1 AND h.source = 'rota' AND h.until > $2
+		  AND ($3 = '' OR h.since > $4 OR (h.since = $4 AND h.id > $3))
+		ORDER BY h.since, h.id LIMIT $5`, roleID, at, afterID, afterAt, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = encodeCursor(strconv.FormatInt(last.Since.UnixMicro(), 10), last.ID)
+	}
+	return out, next, nil
+}
+
+func (q queries) RoleHolding(ctx context.Context, id string) (*wardline.RoleHolder, error) {
+	h, err := scanHolder(q.db.QueryRow(ctx, `SELECT `+holderColumns+` FROM role_holders h WHERE h.id = $1`, id))
+	if isNoRows(err) {
+		return nil, notFound("role holding")
+	}
+	return h, err
+}
+
+func (q queries) CancelRotaHolding(ctx context.Context, id string, at time.Time) error {
+	tag, err := q.db.Exec(ctx, `DELETE FROM role_holders WHERE id = $1 AND source = 'rota' AND since > $2`, id, at)
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	tag, err = q.db.Exec(ctx, `UPDATE role_holders SET until = $2, start_applied = true, end_applied = true
+		WHERE id = $1 AND source = 'rota' AND until > $2`, id, at)
+	return mustAffect(tag, err, "rota entry")
 }

@@ -202,3 +202,54 @@ func (q queries) ClaimRotaChange(ctx context.Context, holdingID string, start bo
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// RotaHoldings pages by (since, id); the cursor is the last row's pair.
+func (q queries) RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
+	limit = clampLimit(limit)
+	afterAt, afterID, err := decodeTimeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := q.db.query(ctx, `SELECT `+holderColumns+` FROM role_holders h
+		WHERE h.role_id = ? AND h.source = 'rota' AND h.until > ?
+		  AND (? = '' OR h.since > ? OR (h.since = ? AND h.id > ?))
+		ORDER BY h.since, h.id LIMIT ?`, roleID, micros(at), afterID, afterAt, afterAt, afterID, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*wardline.RoleHolder
+	for rows.Next() {
+		h, err := scanHolder(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	out, next := nextPage(out, limit, func(h *wardline.RoleHolder) string { return timeCursor(h.Since, h.ID) })
+	return out, next, nil
+}
+
+func (q queries) RoleHolding(ctx context.Context, id string) (*wardline.RoleHolder, error) {
+	h, err := scanHolder(q.db.queryRow(ctx, `SELECT `+holderColumns+` FROM role_holders h WHERE h.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("role holding")
+	}
+	return h, err
+}
+
+func (q queries) CancelRotaHolding(ctx context.Context, id string, at time.Time) error {
+	res, err := q.db.exec(ctx, `DELETE FROM role_holders WHERE id = ? AND source = 'rota' AND since > ?`, id, micros(at))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	res, err = q.db.exec(ctx, `UPDATE role_holders SET until = ?, start_applied = 1, end_applied = 1
+		WHERE id = ? AND source = 'rota' AND until > ?`, micros(at), id, micros(at))
+	return mustAffect(res, err, "rota entry")
+}

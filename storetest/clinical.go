@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ func testClinical(t *testing.T, open opener) {
 	t.Run("DutyAndPolicy", func(t *testing.T) { t.Parallel(); testDutyAndPolicy(t, open(t)) })
 	t.Run("Roles", func(t *testing.T) { t.Parallel(); testRoles(t, open(t)) })
 	t.Run("RotaClaims", func(t *testing.T) { t.Parallel(); testRotaClaims(t, open(t)) })
+	t.Run("RotaListAndCancel", func(t *testing.T) { t.Parallel(); testRotaListAndCancel(t, open(t)) })
 	t.Run("Escalations", func(t *testing.T) { t.Parallel(); testEscalations(t, open(t)) })
 }
 
@@ -403,6 +406,111 @@ func testRotaClaims(t *testing.T, s wardline.Store) {
 	}
 	if d := due(300); len(d) != 0 {
 		t.Fatalf("due after the end was applied: %d", len(d))
+	}
+}
+
+func testRotaListAndCancel(t *testing.T, s wardline.Store) {
+	ctx := context.Background()
+	f := MustCreateFixture(t, s)
+	role := &wardline.Role{ID: wardline.NewID(), OrgID: f.Org.ID, Name: "Night registrar", EscalationRoleIDs: []string{}, CreatedAt: T0}
+	other := &wardline.Role{ID: wardline.NewID(), OrgID: f.Org.ID, Name: "Day registrar", EscalationRoleIDs: []string{}, CreatedAt: T0}
+	rota := func(r *wardline.Role, user string, from, to int) *wardline.RoleHolder {
+		end := at(to)
+		return &wardline.RoleHolder{ID: wardline.NewID(), RoleID: r.ID, UserID: user, Source: wardline.HoldRota, Since: at(from), Until: &end}
+	}
+	past := rota(role, f.Alice.ID, 0, 100)
+	now := rota(role, f.Bob.ID, 100, 300)
+	next := rota(role, f.Carol.ID, 300, 500)
+	sameStart := rota(role, f.Alice.ID, 300, 400)
+	later := rota(role, f.Bob.ID, 600, 700)
+	elsewhere := rota(other, f.Alice.ID, 100, 900)
+	taken := &wardline.RoleHolder{ID: wardline.NewID(), RoleID: role.ID, UserID: f.Carol.ID, Source: wardline.HoldTaken, Since: at(50)}
+	MustUpdate(t, s, func(tx wardline.Tx) error {
+		if err := errors.Join(tx.CreateRole(ctx, role), tx.CreateRole(ctx, other)); err != nil {
+			return err
+		}
+		for _, h := range []*wardline.RoleHolder{past, now, next, sameStart, later, elsewhere, taken} {
+			if err := tx.AddRoleHolder(ctx, h, h.Source != wardline.HoldRota); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	// The rota at 150: what has not ended, by start then id, rota periods of this role only;
+	// paged two at a time.
+	list := func(when int) []string {
+		t.Helper()
+		var ids []string
+		cursor := ""
+		for range 10 {
+			page, nextCursor, err := s.RotaHoldings(ctx, role.ID, at(when), cursor, 2)
+			if err != nil {
+				t.Fatalf("RotaHoldings: %v", err)
+			}
+			if len(page) > 2 {
+				t.Fatalf("a page of %d, limit 2", len(page))
+			}
+			for _, h := range page {
+				if h.RoleID != role.ID || h.Source != wardline.HoldRota {
+					t.Fatalf("RotaHoldings answered %+v", h)
+				}
+				ids = append(ids, h.ID)
+			}
+			if cursor = nextCursor; cursor == "" {
+				return ids
+			}
+		}
+		t.Fatal("RotaHoldings never ended its pages")
+		return nil
+	}
+	firstTwo := []string{next.ID, sameStart.ID}
+	if sameStart.ID < next.ID {
+		firstTwo = []string{sameStart.ID, next.ID}
+	}
+	want := append([]string{now.ID}, append(firstTwo, later.ID)...)
+	if got := list(150); !slices.Equal(got, want) {
+		t.Fatalf("rota at 150: got %v, want %v", got, want)
+	}
+	if _, _, err := s.RotaHoldings(ctx, role.ID, at(150), "not a cursor", 2); wardline.ErrorCode(err) != wardline.EINVALID {
+		t.Fatalf("RotaHoldings with a bad cursor: %v", err)
+	}
+
+	got, err := s.RoleHolding(ctx, now.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	AssertSame(t, "RoleHolding", got, now)
+	_, err = s.RoleHolding(ctx, wardline.NewID())
+	AssertCode(t, err, wardline.ENOTFOUND)
+
+	// Cancelled at 150: the period under way ends then, its start and end applied (the scheduler
+	// leaves it alone); one not started is gone; one that has ended, or a taken holding, is not
+	// found.
+	MustUpdate(t, s, func(tx wardline.Tx) error {
+		return errors.Join(tx.CancelRotaHolding(ctx, now.ID, at(150)), tx.CancelRotaHolding(ctx, later.ID, at(150)))
+	})
+	got, err = s.RoleHolding(ctx, now.ID)
+	if err != nil || !got.Until.Equal(at(150)) || !got.StartApplied || !got.EndApplied {
+		t.Fatalf("the period under way after cancelling: %+v, %v", got, err)
+	}
+	_, err = s.RoleHolding(ctx, later.ID)
+	AssertCode(t, err, wardline.ENOTFOUND)
+	if got := list(150); !slices.Equal(got, firstTwo) {
+		t.Fatalf("rota at 150 after cancelling: got %v, want %v", got, firstTwo)
+	}
+	for _, h := range []*wardline.RoleHolder{past, taken} {
+		err := s.Update(ctx, func(tx wardline.Tx) error { return tx.CancelRotaHolding(ctx, h.ID, at(150)) })
+		AssertCode(t, err, wardline.ENOTFOUND)
+	}
+	if d, err := s.DueRotaChanges(ctx, at(250), 10); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, h := range d {
+			if h.ID == now.ID || h.ID == later.ID {
+				t.Fatalf("a cancelled period is still due: %+v", h)
+			}
+		}
 	}
 }
 

@@ -96,6 +96,14 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 			now := time.Now().UTC()
 			return "POST", adminRole(f) + "/rota", map[string]any{"user_id": f.third.User.ID, "starts_at": now, "ends_at": now.Add(8 * time.Hour)}
 		}, [7]int{401, 403, 403, 403, 201, 403, 401}},
+		{"DELETE admin/roles/{id}/rota/{entry_id}", func(f *clinicalFixture, _ string) (string, string, any) {
+			// A fresh entry for each caller, tomorrow night's, so that the admin's call finds it.
+			start := time.Now().UTC().Add(24 * time.Hour)
+			var e wardline.RotaEntry
+			f.ts.mustStatus(f.ts.Admin.Do("POST", adminRole(f)+"/rota", map[string]any{"user_id": f.third.User.ID, "starts_at": start, "ends_at": start.Add(12 * time.Hour)}, &e), 201)
+			return "DELETE", adminRole(f) + "/rota/" + e.ID, nil
+		}, [7]int{401, 403, 403, 403, 204, 403, 401}},
+		{"GET roles/{id}/rota", get(func(f *clinicalFixture) string { return role(f) + "/rota" }), [7]int{401, 200, 200, 200, 200, 200, 401}},
 		{"POST roles/{id}/take", func(f *clinicalFixture, _ string) (string, string, any) { return "POST", role(f) + "/take", nil },
 			[7]int{401, 204, 204, 204, 204, 204, 401}},
 		{"POST roles/{id}/release", func(f *clinicalFixture, _ string) (string, string, any) { return "POST", role(f) + "/release", nil },
@@ -149,6 +157,15 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 		}
 		if got := other.Do("PATCH", "/api/v1/admin/roles/"+f.role.ID, map[string]string{"name": "Mine"}, nil); got != 404 {
 			t.Errorf("PATCH admin/roles/{id}: got %d, want 404", got)
+		}
+		if got := other.Do("GET", "/api/v1/roles/"+f.role.ID+"/rota", nil, nil); got != 404 {
+			t.Errorf("GET roles/{id}/rota: got %d, want 404", got)
+		}
+		start := time.Now().UTC().Add(24 * time.Hour)
+		var e wardline.RotaEntry
+		f.ts.mustStatus(f.ts.Admin.Do("POST", "/api/v1/admin/roles/"+f.role.ID+"/rota", map[string]any{"user_id": f.third.User.ID, "starts_at": start, "ends_at": start.Add(time.Hour)}, &e), 201)
+		if got := other.Do("DELETE", "/api/v1/admin/roles/"+f.role.ID+"/rota/"+e.ID, nil, nil); got != 404 {
+			t.Errorf("DELETE admin/roles/{id}/rota/{entry_id}: got %d, want 404", got)
 		}
 	})
 }
