@@ -165,9 +165,12 @@ describe('clinical workflow', () => {
     const tonesBefore = await tones(t);
     const routine = 'Bloods for bed 12 are back, nothing urgent';
     await send(g, routine);
-    const w = warningsOf(g, routine);
+    // The role was created a moment ago: Grace's app names it once it has looked it up (it shows
+    // "a role" until then), so wait for the name rather than read the first render.
+    const w = warningsOf(g, routine).filter({
+      hasText: new RegExp(`Dr Tom Hughes is off duty: the message reached them silently, without an alert\\. ${cover.name} covers for them\\.`),
+    });
     await w.first().waitFor();
-    assert.match(await w.first().innerText(), new RegExp(`Dr Tom Hughes is off duty: the message reached them silently, without an alert\\. ${cover.name} covers for them\\.`));
     await w.first().getByRole('link', { name: `Message ${cover.name}` }).waitFor();
 
     // Tom's copy is marked silent; no banner, no tone.
@@ -305,6 +308,24 @@ describe('clinical workflow', () => {
     await g.locator('.app-role-sent--nobody').waitFor();
     assert.match(await g.locator('.app-role-sent').innerText(), /Nobody was reached[\s\S]*Nobody holds .* or any fallback role: nobody has received this message/);
     await shot(g, 'clinical-15-grace-role-nobody');
+
+    // The admin puts Tom on the role's rota from now: the rota shows him, under way; taken off
+    // it, his period ends at once and the rota is empty again.
+    const section = a.locator('.app-admin-role', { has: a.getByRole('heading', { name, exact: true }) });
+    await section.getByText('Nobody is on the rota from now on.').waitFor();
+    await section.getByText(`Put someone on the rota for ${name}`).click();
+    await section.getByLabel('Who').fill('Tom');
+    await section.getByRole('button', { name: 'Choose Dr Tom Hughes' }).click();
+    await section.getByRole('button', { name: 'Add to rota' }).click();
+    await a.getByText(`Rota entry added to ${name}.`).waitFor();
+    const entry = section.locator('.app-rota-list__entry', { hasText: 'Dr Tom Hughes' });
+    await entry.getByText('Now').waitFor();
+    await shot(a, 'clinical-16-sam-rota');
+    await entry.getByRole('button', { name: /^Take off the rota Dr Tom Hughes/ }).click();
+    await entry.getByRole('button', { name: 'Yes, end it now' }).click();
+    await a.getByText(`Dr Tom Hughes taken off the rota for ${name}.`).waitFor();
+    await section.getByText('Nobody is on the rota from now on.').waitFor();
+    admin.assertClean();
     grace.assertClean();
     tom.assertClean();
   });

@@ -255,3 +255,59 @@ describe('IG console', () => {
     expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/audit/investigations')).toBe(false);
   });
 });
+
+describe('the rota, for admins', () => {
+  it('lists who is on the rota from now on and takes someone off it after confirmation', async () => {
+    const hour = 3600_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const now = Date.now();
+    let entries = [
+      { id: 'e-now', role_id: 'r-1', user_id: 'u-bob', starts_at: iso(now - hour), ends_at: iso(now + 8 * hour) },
+      { id: 'e-next', role_id: 'r-1', user_id: 'u-cat', starts_at: iso(now + 20 * hour), ends_at: iso(now + 32 * hour) },
+    ];
+    const { calls } = app(
+      {
+        'GET /api/v1/directory': {
+          status: 200,
+          body: {
+            items: [
+              { kind: 'user', id: 'u-bob', display_name: 'Bob Nurse', job_title: 'Staff nurse', profession: 'Nursing' },
+              { kind: 'user', id: 'u-cat', display_name: 'Cat Pharm', job_title: 'Pharmacist', profession: 'Pharmacy' },
+            ],
+            next_cursor: null,
+          },
+        },
+        'GET /api/v1/roles/r-1/rota': () => ({ status: 200, body: { items: entries, next_cursor: null } }),
+        'DELETE /api/v1/admin/roles/r-1/rota/e-next': () => {
+          entries = entries.filter((e) => e.id !== 'e-next');
+          return { status: 204 };
+        },
+        'DELETE /api/v1/admin/roles/r-1/rota/e-now': { status: 409, body: { error: { code: 'conflict', message: 'the rota entry has ended' } } },
+      },
+      user({ org_role: 'admin' }),
+    );
+    window.history.replaceState(null, '', '/admin/roles');
+    render(<App />);
+    const u = userEvent.setup();
+    const list = await screen.findByRole('list', { name: 'Rota for Night registrar' });
+    await waitFor(() => expect(within(list).getAllByRole('listitem').map((li) => li.textContent)).toEqual([expect.stringMatching(/^Bob Nurse: .* Now/), expect.stringMatching(/^Cat Pharm: /)]));
+
+    // Nothing changes until the admin confirms.
+    await u.click(within(list).getByRole('button', { name: /^Take off the rota Cat Pharm from / }));
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+    await u.click(within(list).getByRole('button', { name: 'Keep' }));
+    await u.click(within(list).getByRole('button', { name: /^Take off the rota Cat Pharm from / }));
+    expect(within(list).getByText('Take Cat Pharm off the rota?')).toBeInTheDocument();
+    await u.click(within(list).getByRole('button', { name: 'Yes, take off' }));
+    expect(await screen.findByText('Cat Pharm taken off the rota for Night registrar.')).toBeInTheDocument();
+    await waitFor(() => expect(within(screen.getByRole('list', { name: 'Rota for Night registrar' })).getAllByRole('listitem')).toHaveLength(1));
+    expect(calls.filter((c) => c.method === 'DELETE').map((c) => c.path)).toEqual(['/api/v1/admin/roles/r-1/rota/e-next']);
+
+    // A period under way is ended, not removed, and says so; one that has ended meanwhile is refused.
+    await u.click(screen.getByRole('button', { name: /^Take off the rota Bob Nurse from / }));
+    expect(screen.getByText("End Bob Nurse's period now?")).toBeInTheDocument();
+    await u.click(screen.getByRole('button', { name: 'Yes, end it now' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('That rota entry has already ended.');
+  });
+});
+

@@ -214,6 +214,23 @@ export function addRotaEntry(roleId: string, entry: { user_id: string; starts_at
   return request<RotaEntry>(`/admin/roles/${encodeURIComponent(roleId)}/rota`, { method: 'POST', body: entry });
 }
 
+/** A role's rota entries that have not ended, the soonest first, following next_cursor to the end. */
+export async function listRota(roleId: string): Promise<RotaEntry[]> {
+  const all: RotaEntry[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await request<Page<RotaEntry>>(`/roles/${encodeURIComponent(roleId)}/rota`, { query: { cursor, limit: 200 } });
+    all.push(...page.items);
+    if (!page.next_cursor) return all;
+    cursor = page.next_cursor;
+  }
+}
+
+/** Takes someone off the rota (admins): a future entry goes; one under way ends now. */
+export function cancelRotaEntry(roleId: string, entryId: string): Promise<void> {
+  return request<void>(`/admin/roles/${encodeURIComponent(roleId)}/rota/${encodeURIComponent(entryId)}`, { method: 'DELETE' });
+}
+
 export function takeRole(id: string): Promise<void> {
   return request<void>(`/roles/${encodeURIComponent(id)}/take`, { method: 'POST' });
 }

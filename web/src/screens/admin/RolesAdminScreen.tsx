@@ -1,6 +1,6 @@
 // Clinical setup, roles and rotas (admins): define roles with their fallback and escalation chain,
-// change them, and put people on their rotas. There is no API to list rota entries, so those added
-// here are shown until the page is left; current holders (rota ones included) show on each role.
+// change them, see each role's rota from now on, put people on it and take them off it. Current
+// holders (rota ones included) show on each role.
 import { useState } from 'react';
 import { createRole, updateRole } from '../../api/clinical';
 import { PageHeading } from '../../components/PageHeading';
@@ -9,11 +9,14 @@ import { usePersonName, useRoles } from '../../state/directory';
 import { HolderList } from '../roles/HolderList';
 import { RoleForm } from './RoleForm';
 import { RotaForm } from './RotaForm';
+import { RotaList } from './RotaList';
 
 export function RolesAdminScreen() {
   const { roles, error, reload, roleName } = useRoles();
   const name = usePersonName();
   const [done, setDone] = useState<string | null>(null);
+  // Bumped when an entry is added, so that the role's rota list loads again.
+  const [rotaVersion, setRotaVersion] = useState<Record<string, number>>({});
 
   return (
     <>
@@ -73,6 +76,16 @@ export function RolesAdminScreen() {
               />
             </div>
           </details>
+          <RotaList
+            roleId={r.id}
+            roleName={r.name}
+            name={name}
+            version={rotaVersion[r.id] ?? 0}
+            onCancelled={(who) => {
+              void reload();
+              setDone(`${who} taken off the rota for ${r.name}.`);
+            }}
+          />
           <details className="nhsuk-details">
             <summary className="nhsuk-details__summary">
               <span className="nhsuk-details__summary-text">
@@ -85,6 +98,7 @@ export function RolesAdminScreen() {
                 roleName={r.name}
                 onAdded={() => {
                   void reload();
+                  setRotaVersion((v) => ({ ...v, [r.id]: (v[r.id] ?? 0) + 1 }));
                   setDone(`Rota entry added to ${r.name}.`);
                 }}
               />

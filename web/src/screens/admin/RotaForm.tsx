@@ -3,7 +3,6 @@ import { type FormEvent, useCallback, useState } from 'react';
 import { isApiError } from '../../api/client';
 import { type RotaEntry, addRotaEntry } from '../../api/clinical';
 import type { DirectoryPerson } from '../../api/types';
-import { formatTime } from '../../components/Time';
 import { PersonSearch } from '../../components/PersonSearch';
 import { isoToLocalInput, localInputToIso } from '../../clinical/dates';
 import { useSession } from '../../state/SessionContext';
@@ -15,7 +14,6 @@ export function RotaForm({ roleId, roleName, onAdded }: { roleId: string; roleNa
   const [starts, setStarts] = useState(isoToLocalInput(now));
   const [ends, setEnds] = useState(isoToLocalInput(new Date(now.getTime() + 12 * 3600_000)));
   const [error, setError] = useState<string | null>(null);
-  const [added, setAdded] = useState<RotaEntry[]>([]);
   const remember = useCallback((p: DirectoryPerson[]) => session.rememberPeople(p), [session]);
   const id = `rota-${roleId}`;
 
@@ -29,7 +27,6 @@ export function RotaForm({ roleId, roleName, onAdded }: { roleId: string; roleNa
     setError(null);
     try {
       const entry = await addRotaEntry(roleId, { user_id: person.id, starts_at: s, ends_at: en });
-      setAdded((cur) => [...cur, entry]);
       setPerson(null);
       onAdded(entry);
     } catch (err) {
@@ -71,15 +68,6 @@ export function RotaForm({ roleId, roleName, onAdded }: { roleId: string; roleNa
       <button className="nhsuk-button nhsuk-button--secondary" type="submit">
         Add to rota
       </button>
-      {added.length > 0 && (
-        <ul className="nhsuk-list app-rota-added" aria-label="Added this time">
-          {added.map((a) => (
-            <li key={a.id}>
-              {session.store.getState().people[a.user_id]?.display_name ?? 'Someone'}: {formatTime(a.starts_at)} to {formatTime(a.ends_at)}
-            </li>
-          ))}
-        </ul>
-      )}
     </form>
   );
 }
