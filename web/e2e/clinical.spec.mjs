@@ -288,7 +288,7 @@ describe('clinical workflow', () => {
     const g = grace.page;
     await g.getByRole('link', { name: 'Roles' }).click();
     await g.locator('.app-role', { hasText: name }).getByRole('link', { name: `Message ${name}` }).click();
-    await g.getByRole('heading', { name }).waitFor();
+    await g.getByRole('heading', { name, exact: true }).waitFor();
     await g.getByLabel('Message', { exact: true }).fill('Bay 2 needs a second nurse for a transfer');
     await g.getByRole('button', { name: /^Send/ }).click();
     const result = g.locator('.app-role-sent');

@@ -256,7 +256,20 @@ describe('IG console', () => {
   });
 });
 
-describe('the rota, for admins', () => {
+describe('the rota', () => {
+  it('shows staff who is on the rota from now on, without offering to change it', async () => {
+    const now = Date.now();
+    app({
+      'GET /api/v1/directory': { status: 200, body: { items: [{ kind: 'user', id: 'u-bob', display_name: 'Bob Nurse', job_title: 'Staff nurse', profession: 'Nursing' }], next_cursor: null } },
+      'GET /api/v1/roles/r-1/rota': { status: 200, body: { items: [{ id: 'e-1', role_id: 'r-1', user_id: 'u-bob', starts_at: new Date(now + 3600_000).toISOString(), ends_at: new Date(now + 13 * 3600_000).toISOString() }], next_cursor: null } },
+    });
+    window.history.replaceState(null, '', '/roles/r-1');
+    render(<App />);
+    const list = await screen.findByRole('list', { name: 'Rota for Night registrar' });
+    await waitFor(() => expect(within(list).getByRole('listitem')).toHaveTextContent(/^Bob Nurse: /));
+    expect(within(list).queryByRole('button')).not.toBeInTheDocument();
+  });
+
   it('lists who is on the rota from now on and takes someone off it after confirmation', async () => {
     const hour = 3600_000;
     const iso = (ms: number) => new Date(ms).toISOString();

@@ -7,9 +7,9 @@ import { PageHeading } from '../../components/PageHeading';
 import { AdminNav } from '../../components/SubNav';
 import { usePersonName, useRoles } from '../../state/directory';
 import { HolderList } from '../roles/HolderList';
+import { RotaList } from '../roles/RotaList';
 import { RoleForm } from './RoleForm';
 import { RotaForm } from './RotaForm';
-import { RotaList } from './RotaList';
 
 export function RolesAdminScreen() {
   const { roles, error, reload, roleName } = useRoles();

@@ -1,5 +1,5 @@
-// One role: who holds it, taking, releasing and handing it over, and "message the role": the
-// answer says who was reached (or that nobody was) and any warnings.
+// One role: who holds it, its rota from now on, taking, releasing and handing it over, and
+// "message the role": the answer says who was reached (or that nobody was) and any warnings.
 import { useCallback, useState } from 'react';
 import { isApiError } from '../../api/client';
 import { type RoleMessageResult, handOverRole, messageRole, releaseRole, takeRole } from '../../api/clinical';
@@ -13,6 +13,7 @@ import { usePersonName, useRoles } from '../../state/directory';
 import { newClientId } from '../../state/ids';
 import { Composer } from '../conversation/Composer';
 import { HolderList } from './HolderList';
+import { RotaList } from './RotaList';
 
 export function RoleScreen({ params }: { params: Params }) {
   const id = params.id ?? '';
@@ -85,6 +86,7 @@ export function RoleScreen({ params }: { params: Params }) {
       <PageHeading>{role.name}</PageHeading>
       <h2 className="nhsuk-heading-m">Holding it now</h2>
       <HolderList role={role} name={name} />
+      <RotaList roleId={role.id} roleName={role.name} name={name} heading="h2" />
       {role.fallback_role_id && <p>When nobody holds it, messages go to {roleName(role.fallback_role_id)}.</p>}
       {role.escalation_role_ids.length > 0 && <p>Unacknowledged urgent messages escalate to {role.escalation_role_ids.map(roleName).join(', then ')}.</p>}
 

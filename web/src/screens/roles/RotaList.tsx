@@ -1,5 +1,6 @@
-// A role's rota from now on, soonest first, for admins to check and correct: an entry taken off
-// before it starts is gone; one under way ends now (the person stops holding the role).
+// A role's rota from now on, soonest first: for staff, who is on call later; for admins, also to
+// correct it. An entry taken off before it starts is gone; one under way ends now (the person
+// stops holding the role).
 import { useCallback, useEffect, useState } from 'react';
 import { isApiError } from '../../api/client';
 import { type RotaEntry, cancelRotaEntry, listRota } from '../../api/clinical';
@@ -9,15 +10,18 @@ export function RotaList({
   roleId,
   roleName,
   name,
-  version,
+  version = 0,
+  heading: Heading = 'h3',
   onCancelled,
 }: {
   roleId: string;
   roleName: string;
   name: (id: string) => string;
   /** Changes when an entry was added elsewhere on the page: the list loads again. */
-  version: number;
-  onCancelled: (who: string) => void;
+  version?: number;
+  heading?: 'h2' | 'h3';
+  /** Admins only: offers "Take off the rota", and is told whom it took off. */
+  onCancelled?: (who: string) => void;
 }) {
   const [entries, setEntries] = useState<RotaEntry[] | null>(null);
   const [loadFailed, setLoadFailed] = useState(false);
@@ -41,7 +45,7 @@ export function RotaList({
     try {
       await cancelRotaEntry(roleId, e.id);
       setConfirming(null);
-      onCancelled(name(e.user_id));
+      onCancelled?.(name(e.user_id));
     } catch (err) {
       setConfirming(null);
       setError(isApiError(err, 'conflict') ? 'That rota entry has already ended.' : 'The rota was not changed. Try again');
@@ -53,9 +57,9 @@ export function RotaList({
   const now = Date.now();
   return (
     <div className="app-rota-list">
-      <h3 className="nhsuk-heading-s" id={headingId}>
+      <Heading className={Heading === 'h2' ? 'nhsuk-heading-m' : 'nhsuk-heading-s'} id={headingId}>
         Rota<span className="nhsuk-u-visually-hidden"> for {roleName}</span>
-      </h3>
+      </Heading>
       {error && (
         <p className="nhsuk-error-message" role="alert">
           <span className="nhsuk-u-visually-hidden">Error:</span> {error}
@@ -72,7 +76,7 @@ export function RotaList({
               <li key={e.id} className="app-rota-list__entry">
                 <span className="app-people__name">{who}</span>: {formatTime(e.starts_at)} to {formatTime(e.ends_at)}
                 {underWay && <strong className="nhsuk-tag nhsuk-tag--green app-tag-small"> Now</strong>}{' '}
-                {confirming === e.id ? (
+                {!onCancelled ? null : confirming === e.id ? (
                   <span className="app-rota-list__confirm">
                     {underWay ? `End ${who}'s period now?` : `Take ${who} off the rota?`}{' '}
                     <button type="button" className="app-link-button" onClick={() => void cancel(e)}>
