@@ -501,19 +501,19 @@ func (s *RoleService) CancelRotaEntry(ctx context.Context, roleID, entryID strin
 		if !underWay {
 			return nil
 		}
-		if h.StartApplied {
-			// The status startRota set, if it is still the one in force.
-			settings, err := tx.DutySettings(ctx, []string{h.UserID})
-			if err != nil {
+		// The status startRota set (on duty until the period's end), if it is still the one in
+		// force; whether or not the scheduler had applied the start yet, which on PostgreSQL
+		// another node may be doing at this moment.
+		settings, err := tx.DutySettings(ctx, []string{h.UserID})
+		if err != nil {
+			return err
+		}
+		if set, ok := settings[h.UserID]; ok && set.Status == wardline.DutyOn && set.Until != nil && set.Until.Equal(*h.Until) {
+			set.Until = &now
+			if err := tx.SetDutySetting(ctx, h.UserID, set); err != nil {
 				return err
 			}
-			if set, ok := settings[h.UserID]; ok && set.Status == wardline.DutyOn && set.Until != nil && set.Until.Equal(*h.Until) {
-				set.Until = &now
-				if err := tx.SetDutySetting(ctx, h.UserID, set); err != nil {
-					return err
-				}
-				tx.AfterCommit(func() { s.dutyChanged(ctx) })
-			}
+			tx.AfterCommit(func() { s.dutyChanged(ctx) })
 		}
 		changes, err = s.syncRole(ctx, tx, role.ID, now)
 		return err
