@@ -413,6 +413,13 @@ func (s *RoleService) AddRotaEntry(ctx context.Context, roleID string, n wardlin
 		} else if err != nil {
 			return err
 		}
+		// The same person twice for overlapping periods is a slip (a form sent twice): refused,
+		// so that taking one entry off the rota leaves nothing behind.
+		if overlap, err := s.rotaOverlap(ctx, tx, h); err != nil {
+			return err
+		} else if overlap != nil {
+			return wardline.Errorf(wardline.ECONFLICT, "they are already on this rota for an overlapping period")
+		}
 		if err := tx.AddRoleHolder(ctx, h, started); err != nil {
 			return err
 		}
@@ -431,6 +438,25 @@ func (s *RoleService) AddRotaEntry(ctx context.Context, roleID string, n wardlin
 	}
 	s.publishRoleChanges(ctx, changes)
 	return rotaEntry(h), nil
+}
+
+// rotaOverlap returns a rota period of h's role and person that overlaps h, if there is one.
+func (s *RoleService) rotaOverlap(ctx context.Context, tx wardline.Tx, h *wardline.RoleHolder) (*wardline.RoleHolder, error) {
+	for cursor := ""; ; {
+		page, next, err := tx.RotaHoldings(ctx, h.RoleID, h.Since, cursor, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page {
+			if o.UserID == h.UserID && o.Since.Before(*h.Until) {
+				return o, nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		cursor = next
+	}
 }
 
 func rotaEntry(h *wardline.RoleHolder) *wardline.RotaEntry {

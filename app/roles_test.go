@@ -226,6 +226,18 @@ func TestRotaIsListedAndCancelled(t *testing.T) {
 	tonight := add(night, registrar, 11*time.Hour, 23*time.Hour)   // 20:00 to 08:00
 	tomorrow := add(relief, registrar, 35*time.Hour, 47*time.Hour) // the next night
 	add(night, other, 11*time.Hour, 23*time.Hour)                  // another role's rota
+	// The same person on the same rota for an overlapping period (a form sent twice) is refused;
+	// back to back, or someone else at the same time, is not.
+	start, end := T0.Add(22*time.Hour), T0.Add(30*time.Hour)
+	_, err := e.app.Roles.AddRotaEntry(as(e.admin), registrar.ID, wardline.NewRotaEntry{UserID: night.ID, StartsAt: &start, EndsAt: &end})
+	mustCode(t, err, wardline.ECONFLICT)
+	backToBack := add(night, registrar, 23*time.Hour, 30*time.Hour)
+	sameTime := add(sam, registrar, 11*time.Hour, 23*time.Hour)
+	for _, x := range []*wardline.RotaEntry{backToBack, sameTime} {
+		if err := e.app.Roles.CancelRotaEntry(as(e.admin), registrar.ID, x.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rota := func(who *wardline.User) []string {
 		t.Helper()
 		entries, next, err := e.app.Roles.Rota(as(who), registrar.ID, "", 0)
@@ -282,7 +294,7 @@ func TestRotaIsListedAndCancelled(t *testing.T) {
 	if n := e.tick(); n != 1 {
 		t.Fatalf("the scheduler made %d rota changes, want 1 (the other role's end)", n)
 	}
-	got := e.audit(wardline.ActionRotaEntryCancelled)
+	got := e.audit(wardline.ActionRotaEntryCancelled)[2:] // after the two set-up entries
 	if len(got) != 2 || got[0].Detail["under_way"] != false || got[1].Detail["under_way"] != true {
 		t.Fatalf("cancellations audited: %+v", got)
 	}

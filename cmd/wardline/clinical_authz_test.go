@@ -55,6 +55,7 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 	role := func(f *clinicalFixture) string { return "/api/v1/roles/" + f.role.ID }
 	adminRole := func(f *clinicalFixture) string { return "/api/v1/admin/roles/" + f.role.ID }
 	fixed := func(p string) func(*clinicalFixture) string { return func(*clinicalFixture) string { return p } }
+	rotaNights := 0
 
 	//              anonymous  non-member  member  owner  admin  auditor  suspended
 	cases := []struct {
@@ -97,8 +98,10 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 			return "POST", adminRole(f) + "/rota", map[string]any{"user_id": f.third.User.ID, "starts_at": now, "ends_at": now.Add(8 * time.Hour)}
 		}, [7]int{401, 403, 403, 403, 201, 403, 401}},
 		{"DELETE admin/roles/{id}/rota/{entry_id}", func(f *clinicalFixture, _ string) (string, string, any) {
-			// A fresh entry for each caller, tomorrow night's, so that the admin's call finds it.
-			start := time.Now().UTC().Add(24 * time.Hour)
+			// A fresh entry for each caller, a night ahead (one each: the same person may not be
+			// on a rota twice at once), so that the admin's call finds it.
+			rotaNights++
+			start := time.Now().UTC().Add(time.Duration(rotaNights) * 24 * time.Hour)
 			var e wardline.RotaEntry
 			f.ts.mustStatus(f.ts.Admin.Do("POST", adminRole(f)+"/rota", map[string]any{"user_id": f.third.User.ID, "starts_at": start, "ends_at": start.Add(12 * time.Hour)}, &e), 201)
 			return "DELETE", adminRole(f) + "/rota/" + e.ID, nil

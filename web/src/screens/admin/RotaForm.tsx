@@ -30,7 +30,7 @@ export function RotaForm({ roleId, roleName, onAdded }: { roleId: string; roleNa
       setPerson(null);
       onAdded(entry);
     } catch (err) {
-      setError(isApiError(err, 'invalid') ? err.message : 'The rota entry was not saved. Try again');
+      setError(isApiError(err, 'invalid') || isApiError(err, 'conflict') ? err.message : 'The rota entry was not saved. Try again');
     }
   }
 
