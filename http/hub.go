@@ -194,7 +194,7 @@ func (h *Hub) lock(e *wardline.Event, locked bool) {
 	for _, uid := range e.Recipients {
 		for c := range h.byUser[uid] {
 			if contains(e.SessionIDs, c.actor.Session.ID) {
-				c.setLocked(locked)
+				c.setLocked(locked, true)
 			}
 		}
 	}
@@ -249,7 +249,7 @@ func (h *Hub) checkSession(c *wsConn) {
 		c.revoke()
 		return
 	}
-	c.setLocked(locked) // in case a lock or unlock event was missed
+	c.setLocked(locked, true) // in case a lock or unlock event was missed
 
 }
 

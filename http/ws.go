@@ -283,10 +283,16 @@ func (c *wsConn) readLoop() {
 		case "ping":
 			c.enqueueDirect(frame{data: []byte(`{"type":"pong"}`)})
 		case "lock":
-			c.setLocked(true) // at once, before the store and the other nodes hear of it
+			// Content is held at once, before the store and the other nodes hear of it; the
+			// client is told once the lock is stored, so that an unlock it sends on hearing it
+			// finds the session locked (an earlier answer let a wrong PIN sent at once be counted
+			// before the lock and then wiped by it).
+			c.setLocked(true, false)
 			if err := c.hub.s.app.Auth.Lock(c.ctx); err != nil {
-				c.setLocked(false) // the session did not lock (no PIN or passkey): nor does the stream
+				c.setLocked(false, false) // the session did not lock (no PIN or passkey): nor does the stream
 				c.sendError(err)
+			} else {
+				c.noticeLocked()
 			}
 		case "send":
 			c.queueSend(m)
@@ -404,9 +410,9 @@ func (c *wsConn) sendError(err error) {
 }
 
 // setLocked locks or unlocks the stream. Locking holds live events back (those queued but not
-// yet written too) and sends a content-free notice; unlocking sends a notice, runs a resume that
-// waited, and lets the held events through.
-func (c *wsConn) setLocked(locked bool) {
+// yet written too); unlocking runs a resume that waited and lets the held events through. With
+// notify, either sends its content-free notice.
+func (c *wsConn) setLocked(locked, notify bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.locked == locked {
@@ -423,11 +429,16 @@ func (c *wsConn) setLocked(locked bool) {
 			}
 		}
 		c.held = append(live, c.held...)
-		c.queue = append(direct, frame{data: lockedNotice, direct: true})
+		c.queue = direct
+		if notify {
+			c.queue = append(c.queue, frame{data: lockedNotice, direct: true})
+		}
 		c.kickLocked()
 		return
 	}
-	c.queue = append(c.queue, frame{data: unlockedNotice, direct: true})
+	if notify {
+		c.queue = append(c.queue, frame{data: unlockedNotice, direct: true})
+	}
 	if c.pending != nil {
 		cursors := c.pending
 		c.pending = nil
@@ -436,6 +447,18 @@ func (c *wsConn) setLocked(locked bool) {
 		c.queue = append(c.queue, c.held...)
 		c.held = nil
 	}
+	c.kickLocked()
+}
+
+// noticeLocked tells the client that its session is locked, if the stream still is (an unlock
+// from elsewhere may have come first: then its notice stands).
+func (c *wsConn) noticeLocked() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || !c.locked {
+		return
+	}
+	c.queue = append(c.queue, frame{data: lockedNotice, direct: true})
 	c.kickLocked()
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"wardline"
 	"wardline/app"
@@ -156,6 +159,42 @@ func TestRevokedSessionClosesStream(t *testing.T) {
 	}
 	if s := u.Do("GET", "/api/v1/me", nil, nil); s != 401 {
 		t.Fatalf("after revoke-all: %d, want 401", s)
+	}
+}
+
+// A lock sent on the stream is announced to the client once it is stored, so that whatever the
+// client sends on hearing it (an unlock, a wrong PIN) finds the session locked. The writer is held
+// so that storing the lock takes a while; before, the notice went out at once, and a wrong PIN
+// sent on hearing it could be counted first and then wiped by the lock.
+func TestStreamLockIsAnnouncedOnceStored(t *testing.T) {
+	ts := MustRunServer(t)
+	alice, bob := ts.NewUser("member"), ts.NewUser("member")
+	conv := alice.StartConversation("group", "Bay 5", bob)
+	ts.mustStatus(bob.Do("PUT", "/api/v1/me/pin", map[string]string{"pin": "4729"}, nil), 204)
+	stream := bob.Connect()
+	stream.Resume(map[string]int64{})
+	stream.NextOf("resume.done")
+
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- ts.Store.Update(context.Background(), func(wardline.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	time.AfterFunc(300*time.Millisecond, func() { close(release) })
+	if err := stream.conn.Write(stream.ctx, websocket.MessageText, []byte(`{"type":"lock"}`)); err != nil {
+		t.Fatal(err)
+	}
+	stream.NextOf("session.locked")
+	if s := bob.Do("GET", "/api/v1/conversations/"+conv.ID+"/messages", nil, nil); s != 423 {
+		t.Fatalf("history on hearing session.locked: %d, want 423", s)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 
