@@ -162,18 +162,26 @@ func TestRevokedSessionClosesStream(t *testing.T) {
 	}
 }
 
+// withPINStream starts a server where Alice and Bob share a group conversation and Bob, who has
+// set the PIN 4729, has an event stream open and resumed.
+func withPINStream(t *testing.T) (ts *TestServer, alice, bob *Client, conv *wardline.Conversation, stream *Stream) {
+	t.Helper()
+	ts = MustRunServer(t)
+	alice, bob = ts.NewUser("member"), ts.NewUser("member")
+	conv = alice.StartConversation("group", "Bay 3", bob)
+	ts.mustStatus(bob.Do("PUT", "/api/v1/me/pin", map[string]string{"pin": "4729"}, nil), 204)
+	stream = bob.Connect()
+	stream.Resume(map[string]int64{})
+	stream.NextOf("resume.done")
+	return ts, alice, bob, conv, stream
+}
+
 // A lock sent on the stream is announced to the client once it is stored, so that whatever the
 // client sends on hearing it (an unlock, a wrong PIN) finds the session locked. The writer is held
 // so that storing the lock takes a while; before, the notice went out at once, and a wrong PIN
 // sent on hearing it could be counted first and then wiped by the lock.
 func TestStreamLockIsAnnouncedOnceStored(t *testing.T) {
-	ts := MustRunServer(t)
-	alice, bob := ts.NewUser("member"), ts.NewUser("member")
-	conv := alice.StartConversation("group", "Bay 5", bob)
-	ts.mustStatus(bob.Do("PUT", "/api/v1/me/pin", map[string]string{"pin": "4729"}, nil), 204)
-	stream := bob.Connect()
-	stream.Resume(map[string]int64{})
-	stream.NextOf("resume.done")
+	ts, _, bob, conv, stream := withPINStream(t)
 
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
@@ -199,13 +207,7 @@ func TestStreamLockIsAnnouncedOnceStored(t *testing.T) {
 }
 
 func TestLockedStreamCarriesNoContent(t *testing.T) {
-	ts := MustRunServer(t)
-	alice, bob := ts.NewUser("member"), ts.NewUser("member")
-	conv := alice.StartConversation("group", "Bay 3", bob)
-	ts.mustStatus(bob.Do("PUT", "/api/v1/me/pin", map[string]string{"pin": "4729"}, nil), 204)
-	stream := bob.Connect()
-	stream.Resume(map[string]int64{})
-	stream.NextOf("resume.done")
+	ts, alice, bob, conv, stream := withPINStream(t)
 
 	ts.mustStatus(bob.Do("POST", "/api/v1/me/lock", nil, nil), 204)
 	if ev := stream.Next(); ev["type"] != "session.locked" {
