@@ -231,6 +231,7 @@ type Writer interface {
 	// AppendAudit adds e to the log and sets e.Seq.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 
+	// InsertKey stores a key record; ECONFLICT when its scope has a key of that kind and term.
 	InsertKey(ctx context.Context, k *KeyRecord) error
 	RewrapKey(ctx context.Context, id, wrappedBy string, wrapped []byte) error
 	// DestroyKeys erases the key material of every term of a scope (crypto-shredding).

@@ -3,7 +3,6 @@ package keyring_test
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -188,7 +187,9 @@ func (t keyTable) insert(k *wardline.KeyRecord) error {
 	}
 	for _, r := range t {
 		if r.Scope == k.Scope && r.Kind == k.Kind && r.Term == k.Term {
-			return errors.New("UNIQUE constraint failed: keys.scope, keys.kind, keys.term")
+			// What both stores answer (storetest's InsertKey): a keyring that lost a race to make
+			// a key reads the winner's instead.
+			return wardline.Errorf(wardline.ECONFLICT, "key term exists")
 		}
 	}
 	t[k.ID] = copyRecord(k)
