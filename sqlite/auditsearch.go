@@ -1,80 +1,165 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // auditIndexLag is how many audit entries the writer lets gather before it files them into the
-// search tables (audit_by_actor, audit_by_conversation; migration 0006), in one run sorted by
-// key inside a batch's transaction. Filed one by one, every entry wrote a leaf page of each
-// table's for itself (its person's, its conversation's): half of the pages a send wrote to the
-// WAL. In a run, a busy person's or conversation's page is written once for all of its entries.
-// Searches read the unfiled tail from the log itself (AuditEvents), so nothing waits for a run,
-// and a run costs no commit of its own. But the sends in its batch wait for it: runs of 2,048
-// took 6-26 ms and raised the p99 at 1,000 msgs/s (53-135 against 43-55 ms); runs of 512 did
-// not (42-58 against 56-98) and kept most of the gain at full load (docs/PERFORMANCE.md).
+// search tables (audit_by_actor, audit_by_conversation; migration 0006) in one run sorted by key.
+// Filed one by one, every entry wrote a leaf page of each table's for itself (its person's, its
+// conversation's): half of the pages a send wrote to the WAL. In a run, a busy person's or
+// conversation's page is written once for all of its entries. Searches read the unfiled tail from
+// the log itself (AuditEvents), so nothing waits for a run.
 const auditIndexLag = 512
 
 // auditIndexRun bounds one run (a log whose entries were never filed, say, is filed over several
-// batches, not in one long one).
+// runs).
 const auditIndexRun = 4 * auditIndexLag
 
-// fileAudit runs indexAudit when at least auditIndexLag entries may be unfiled, in a savepoint
-// of the batch's transaction: a run that fails is undone, told to ErrorObserver and tried again
-// auditIndexLag entries later, and never fails the batch's writes (searches stay complete
-// meanwhile, reading a longer tail). It answers the new filed-through seq, or 0.
-func (s *Store) fileAudit(ctx context.Context) int64 {
-	if s.alog.size-s.auditIndexed < s.auditIndexLag.Load() {
-		return 0
+// auditFileChunk is the fewest of a run's entries (in either table) a batch files; a batch of
+// more than 8 writes files auditFileChunk/8 for each. A run of 512 entries
+// filed in one batch took 20-56 ms of the writer's time (its pages read, then written at the
+// commit), twice a second at 1,000 msgs/s, and every send queued behind it waited: a third of the
+// sends slower than 8 ms were in the few batches that held one. Filed in key order a chunk at a
+// time, a run costs each of a dozen batches about 2 ms instead, and a busy person's entries still
+// share their pages (they are next to each other in the run); at full load, where batches are
+// large, the chunks grow with them so that filing keeps up.
+const auditFileChunk = 64
+
+// auditRun is a run of entries being filed into the search tables, a chunk per batch. Entries
+// are filed with INSERT OR IGNORE, so a run cut short by a restart or by another process's writer
+// (an admin command files entries too) is simply filed again, and audit_indexed.through moves
+// only when a run is complete: until then searches read every entry of the run from the log.
+type auditRun struct {
+	upTo  int64
+	items []auditItem // entries by person, then by conversation, each sorted by key and seq
+	next  int         // items before next are filed (committed)
+}
+
+type auditItem struct {
+	conversation bool
+	key          string
+	seq          int64
+}
+
+// auditFiling is what a batch filed, applied once the batch commits (doneFiling).
+type auditFiling struct {
+	run  *auditRun
+	next int
+}
+
+// fileAudit files the next chunk of the run under way, starting one when at least
+// auditIndexLag entries may be unfiled, in a savepoint of the batch's transaction. writes is
+// the batch's size. A chunk that fails is undone, told to ErrorObserver and its run dropped; a
+// new run starts auditIndexLag entries later. It never fails the batch's writes: searches stay
+// complete meanwhile, reading a longer tail.
+func (s *Store) fileAudit(ctx context.Context, writes int) auditFiling {
+	if s.filing == nil && s.alog.size-s.auditIndexed < s.auditIndexLag.Load() {
+		return auditFiling{}
 	}
 	if _, err := s.wq.db.exec(ctx, "SAVEPOINT file"); err != nil {
-		return 0 // the transaction itself is broken: the batch's own statements will say so
+		return auditFiling{} // the transaction itself is broken: the batch's own statements will say so
 	}
-	upTo, err := s.indexAudit(ctx)
+	f, err := s.fileChunk(ctx, writes)
 	if err != nil {
 		_, _ = s.wq.db.exec(ctx, "ROLLBACK TO file")
-		s.auditIndexed, upTo = s.alog.size, 0
+		s.filing, s.auditIndexed, f = nil, s.alog.size, auditFiling{}
 		if s.ErrorObserver != nil {
 			s.ErrorObserver(err)
 		}
 	}
 	_, _ = s.wq.db.exec(ctx, "RELEASE file")
-	return upTo
+	return f
 }
 
-// indexAudit files the log's unfiled entries if at least auditIndexLag have gathered, inside
-// the batch's transaction, and answers the new filed-through seq (0 when it did nothing), which
-// becomes s.auditIndexed if the batch commits.
-func (s *Store) indexAudit(ctx context.Context) (int64, error) {
-	lag := s.auditIndexLag.Load()
+// fileChunk starts a run if none is under way (and enough entries are unfiled), files its next
+// chunk, and, with its last, moves audit_indexed.through to the run's end.
+func (s *Store) fileChunk(ctx context.Context, writes int) (auditFiling, error) {
+	if s.filing == nil {
+		run, err := s.startAuditRun(ctx)
+		if err != nil || run == nil {
+			return auditFiling{}, err
+		}
+		s.filing = run
+	}
+	run := s.filing
+	chunk := int(s.auditFileChunk.Load())
+	n := min(len(run.items)-run.next, max(chunk, writes*chunk/8))
+	for _, it := range run.items[run.next : run.next+n] {
+		q := `INSERT OR IGNORE INTO audit_by_actor (actor_id, seq) VALUES (?, ?)`
+		if it.conversation {
+			q = `INSERT OR IGNORE INTO audit_by_conversation (conversation_id, seq) VALUES (?, ?)`
+		}
+		if _, err := s.wq.db.exec(ctx, q, it.key, it.seq); err != nil {
+			return auditFiling{}, fmt.Errorf("file audit entries: %w", err)
+		}
+	}
+	if run.next+n == len(run.items) {
+		// Another process's writer may have filed further meanwhile: through never goes back.
+		if _, err := s.wq.db.exec(ctx, `UPDATE audit_indexed SET through = MAX(through, ?) WHERE id = 1`, run.upTo); err != nil {
+			return auditFiling{}, fmt.Errorf("file audit entries: %w", err)
+		}
+	}
+	return auditFiling{run: run, next: run.next + n}, nil
+}
+
+// startAuditRun reads the unfiled entries of the next run, if at least auditIndexLag have
+// gathered, and sorts them by key. It answers nil when there are too few.
+func (s *Store) startAuditRun(ctx context.Context) (*auditRun, error) {
 	// The hint may be stale (an admin command's own writer files entries too): the transaction
 	// holds the write lock, so this read is exact.
 	var through int64
 	if err := s.wq.db.queryRow(ctx, `SELECT through FROM audit_indexed WHERE id = 1`).Scan(&through); err != nil {
-		return 0, fmt.Errorf("read audit search state: %w", err)
+		return nil, fmt.Errorf("read audit search state: %w", err)
 	}
-	if s.alog.size-through < lag {
+	if s.alog.size-through < s.auditIndexLag.Load() {
 		s.auditIndexed = through
-		return 0, nil
+		return nil, nil
 	}
-	upTo := min(s.alog.size, through+auditIndexRun)
-	for _, q := range []string{
-		`INSERT INTO audit_by_actor (actor_id, seq)
-			SELECT actor_id, seq FROM audit_events WHERE seq > ? AND seq <= ? ORDER BY actor_id, seq`,
-		`INSERT INTO audit_by_conversation (conversation_id, seq)
-			SELECT conversation_id, seq FROM audit_events WHERE seq > ? AND seq <= ? AND conversation_id != ''
-			ORDER BY conversation_id, seq`,
-	} {
-		if _, err := s.wq.db.exec(ctx, q, through, upTo); err != nil {
-			return 0, fmt.Errorf("file audit entries: %w", err)
+	run := &auditRun{upTo: min(s.alog.size, through+auditIndexRun)}
+	rows, err := s.wq.db.query(ctx, `SELECT actor_id, conversation_id, seq FROM audit_events WHERE seq > ? AND seq <= ?`, through, run.upTo)
+	if err != nil {
+		return nil, fmt.Errorf("read audit entries to file: %w", err)
+	}
+	defer rows.Close()
+	var convs []auditItem
+	for rows.Next() {
+		var actor, conv string
+		var seq int64
+		if err := rows.Scan(&actor, &conv, &seq); err != nil {
+			return nil, fmt.Errorf("read audit entries to file: %w", err)
+		}
+		run.items = append(run.items, auditItem{key: actor, seq: seq})
+		if conv != "" {
+			convs = append(convs, auditItem{conversation: true, key: conv, seq: seq})
 		}
 	}
-	if _, err := s.wq.db.exec(ctx, `UPDATE audit_indexed SET through = ? WHERE id = 1`, upTo); err != nil {
-		return 0, fmt.Errorf("file audit entries: %w", err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read audit entries to file: %w", err)
 	}
-	return upTo, nil
+	byKey := func(a, b auditItem) int { return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq)) }
+	slices.SortFunc(run.items, byKey)
+	slices.SortFunc(convs, byKey)
+	run.items = append(run.items, convs...)
+	return run, nil
+}
+
+// doneFiling records, once the batch has committed, what it filed.
+func (s *Store) doneFiling(f auditFiling) {
+	if f.run == nil {
+		return
+	}
+	f.run.next = f.next
+	if f.next == len(f.run.items) {
+		s.auditIndexed = f.run.upTo
+		if s.filing == f.run {
+			s.filing = nil
+		}
+	}
 }
 
 // auditSearch is the part of an audit query that finds entries by person or by conversation:

@@ -25,7 +25,7 @@ func TestStoreWithAuditFiledEveryBatch(t *testing.T) {
 // orders, with seq bounds on either side of the filed boundary and with small limits, to the
 // same filter applied to the whole log in Go.
 func TestAuditSearchMatchesAScan(t *testing.T) {
-	s, ctx := mustOpen(t), t.Context()
+	s := mustOpen(t)
 	s.auditIndexLag.Store(7)
 	f := storetest.MustCreateFixture(t, s)
 	other := storetest.NewConversation(f.Org.ID, wardline.KindGroup, storetest.T0, f.Alice.ID, f.Bob.ID)
@@ -42,21 +42,29 @@ func TestAuditSearchMatchesAScan(t *testing.T) {
 	if through < 40 || through >= 60 {
 		t.Fatalf("filed through %d of 60 entries: want most filed and a tail not", through)
 	}
-	all, err := s.AuditEvents(ctx, wardline.AuditFilter{Limit: 1000})
-	if err != nil || len(all) != 60 {
-		t.Fatalf("AuditEvents: %d entries, %v", len(all), err)
-	}
+	checkSearches(t, s, f.Org.ID, actors[:3], convs[:2], through, 60)
+}
 
-	for _, actor := range append(actors[:3:3], "", "no-such-person") {
-		for _, conv := range append(convs[:2:2], "", "no-such-conversation") {
+// checkSearches compares every search by person and conversation, in both orders, with seq
+// bounds on either side of around, with and without an action, with small limits, to the same
+// filter applied in Go to the whole log, which must hold size entries.
+func checkSearches(t *testing.T, s *Store, orgID string, actors, convs []string, around int64, size int) {
+	t.Helper()
+	ctx := t.Context()
+	all, err := s.AuditEvents(ctx, wardline.AuditFilter{Limit: 10000})
+	if err != nil || len(all) != size {
+		t.Fatalf("AuditEvents: %d entries, %v; want %d", len(all), err, size)
+	}
+	for _, actor := range append(slices.Clip(actors), "", "no-such-person") {
+		for _, conv := range append(slices.Clip(convs), "", "no-such-conversation") {
 			if actor == "" && conv == "" {
 				continue
 			}
 			for _, desc := range []bool{false, true} {
-				for _, bounds := range [][2]int64{{0, 0}, {through - 3, 0}, {0, through + 2}, {through - 10, through + 5}, {through, 0}} {
+				for _, bounds := range [][2]int64{{0, 0}, {around - 3, 0}, {0, around + 2}, {around - 10, around + 5}, {around, 0}} {
 					for _, action := range []string{"", wardline.ActionHistoryRead} {
 						for _, limit := range []int{1, 3, 100} {
-							q := wardline.AuditFilter{OrgID: f.Org.ID, ActorID: actor, ConversationID: conv, Desc: desc,
+							q := wardline.AuditFilter{OrgID: orgID, ActorID: actor, ConversationID: conv, Desc: desc,
 								AfterSeq: bounds[0], BeforeSeq: bounds[1], Action: action, Limit: limit}
 							got, err := s.AuditEvents(ctx, q)
 							if err != nil {
@@ -71,6 +79,129 @@ func TestAuditSearchMatchesAScan(t *testing.T) {
 			}
 		}
 	}
+}
+
+// filedState reads how far the search tables are complete (audit_indexed.through) and how many
+// entries they hold in all.
+func filedState(t *testing.T, s *Store) (through, rows int64) {
+	t.Helper()
+	err := s.rdb.QueryRow(`SELECT (SELECT through FROM audit_indexed WHERE id = 1),
+		(SELECT COUNT(*) FROM audit_by_actor) + (SELECT COUNT(*) FROM audit_by_conversation)`).Scan(&through, &rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return through, rows
+}
+
+// appendMixed appends n audit entries, one batch each, among actors and conversations (every
+// third with none).
+func appendMixed(t *testing.T, s *Store, orgID string, actors, convs []string, n int, each func(i int)) {
+	t.Helper()
+	for i := range n {
+		e := storetest.NewAuditEvent(orgID, actors[i%len(actors)], []string{wardline.ActionMessageSent, wardline.ActionHistoryRead}[i%2], storetest.T0)
+		e.ConversationID = append(slices.Clip(convs), "")[(i/2)%(len(convs)+1)]
+		storetest.MustAppendAudit(t, s, e)
+		if each != nil {
+			each(i)
+		}
+	}
+}
+
+// TestAuditRunIsFiledInChunks files a run of entries a few at a time, one chunk per batch: no
+// batch files more than a chunk (a whole run in one batch held every send behind it), the
+// search tables count as complete only once the run is, and every search meanwhile is exact.
+func TestAuditRunIsFiledInChunks(t *testing.T) {
+	s := mustOpen(t)
+	s.auditIndexLag.Store(30)
+	s.auditFileChunk.Store(4)
+	f := storetest.MustCreateFixture(t, s)
+	other := storetest.NewConversation(f.Org.ID, wardline.KindGroup, storetest.T0, f.Alice.ID, f.Bob.ID)
+	storetest.MustCreateConversations(t, s, other)
+	actors, convs := []string{f.Alice.ID, f.Bob.ID, f.Carol.ID}, []string{f.Conv.ID, other.ID}
+	base, _ := filedState(t, s)
+	var size int64
+	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM audit_events`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	prevThrough, prevRows := filedState(t, s)
+	var partial, chunks int
+	appendMixed(t, s, f.Org.ID, actors, convs, 90, func(i int) {
+		through, rows := filedState(t, s)
+		if rows-prevRows > 4 {
+			t.Fatalf("entry %d: one batch filed %d entries, want at most a chunk of 4", i, rows-prevRows)
+		}
+		if rows > prevRows {
+			chunks++
+		}
+		if through != prevThrough && through-prevThrough < 30 {
+			t.Fatalf("entry %d: filed through %d after %d: want whole runs of at least 30", i, through, prevThrough)
+		}
+		if through == prevThrough && rows > prevRows {
+			partial++
+			if i%7 == 0 {
+				checkSearches(t, s, f.Org.ID, actors, convs, through, int(size)+i+1)
+			}
+		}
+		prevThrough, prevRows = through, rows
+	})
+	through, _ := filedState(t, s)
+	if through < base+60 || partial < 10 || chunks < 20 {
+		t.Errorf("filed through %d from %d, %d batches left a run partly filed, %d filed a chunk: want two runs filed a chunk at a time",
+			through, base, partial, chunks)
+	}
+	checkSearches(t, s, f.Org.ID, actors, convs, through, int(size)+90)
+}
+
+// TestAuditRunCutShortIsFiledAgain closes the store with a run partly filed. After a restart the
+// entries already filed are filed again without a failure (INSERT OR IGNORE), the run
+// completes, and searches are exact.
+func TestAuditRunCutShortIsFiledAgain(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failures []error
+	observe := func(s *Store) {
+		s.auditIndexLag.Store(20)
+		s.auditFileChunk.Store(4)
+		s.ErrorObserver = func(err error) { failures = append(failures, err) } // the writer's goroutine only
+	}
+	observe(s)
+	f := storetest.MustCreateFixture(t, s)
+	actors, convs := []string{f.Alice.ID, f.Bob.ID}, []string{f.Conv.ID}
+	var size int64
+	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM audit_events`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	base, baseRows := filedState(t, s)
+	n := 0
+	for {
+		appendMixed(t, s, f.Org.ID, actors, convs, 1, nil)
+		n++
+		if through, rows := filedState(t, s); through == base && rows >= baseRows+8 {
+			break // a run under way, two chunks in
+		} else if through != base || n > 100 {
+			t.Fatalf("after %d entries: filed through %d (from %d), %d rows: no run was caught part way", n, through, base, rows)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	observe(s)
+	appendMixed(t, s, f.Org.ID, actors, convs, 40, nil)
+	through, _ := filedState(t, s)
+	if len(failures) != 0 || through <= base {
+		t.Fatalf("after the restart: filed through %d (from %d), failures %v", through, base, failures)
+	}
+	checkSearches(t, s, f.Org.ID, actors, convs, through, int(size)+n+40)
 }
 
 // scan applies q to the whole log, as a search must answer it.

@@ -90,9 +90,12 @@ type Store struct {
 	// auditHashOff skips leaf hashes and the tree: set only by benchmarks that measure their cost.
 	auditHashOff atomic.Bool
 	// auditIndexed is the seq through which audit entries are in the search tables as far as
-	// the writer knows (indexAudit); auditIndexLag is auditIndexLag, tests set less.
-	auditIndexed  int64
-	auditIndexLag atomic.Int64
+	// the writer knows, and filing the run being filed into them (fileAudit); auditIndexLag and
+	// auditFileChunk are auditIndexLag and auditFileChunk, tests set less.
+	auditIndexed   int64
+	filing         *auditRun
+	auditIndexLag  atomic.Int64
+	auditFileChunk atomic.Int64
 }
 
 var _ wardline.Store = (*Store)(nil)
@@ -181,6 +184,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.walRestartAt.Store(walRestartFrames)
 	s.auditIndexLag.Store(auditIndexLag)
+	s.auditFileChunk.Store(auditFileChunk)
 	if err := wconn.QueryRowContext(ctx, `SELECT through FROM audit_indexed WHERE id = 1`).Scan(&s.auditIndexed); err != nil {
 		ckdb.Close()
 		rdb.Close()
@@ -424,7 +428,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		}
 		return errs
 	}
-	indexed := s.fileAudit(ctx)
+	filed := s.fileAudit(ctx, len(batch))
 	tx := &txn{queries: s.wq, log: newAuditBatch(s.alog, !s.auditHashOff.Load())}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
@@ -469,9 +473,7 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 		return errs
 	}
 	s.alog = tx.log.committed()
-	if indexed > 0 {
-		s.auditIndexed = indexed
-	}
+	s.doneFiling(filed)
 	s.commits.Add(1)
 	s.auth.settle()
 	for _, hs := range hooks {
