@@ -76,6 +76,7 @@ type Store struct {
 	ckDone  chan struct{}
 	ckRuns  atomic.Int64 // checkpoints that copied frames, for tests
 	ckOff   atomic.Bool  // no checkpoints while set: benchmarks that count WAL frames
+	ckEvery atomic.Int64 // checkpointInterval in nanoseconds; tests set less
 	// pause holds the writer between transactions: it waits until the channel it receives is
 	// closed (restartWAL).
 	pause        chan chan struct{}
@@ -183,6 +184,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		pause:  make(chan chan struct{}),
 	}
 	s.walRestartAt.Store(walRestartFrames)
+	s.ckEvery.Store(int64(checkpointInterval))
 	s.auditIndexLag.Store(auditIndexLag)
 	s.auditFileChunk.Store(auditFileChunk)
 	if err := wconn.QueryRowContext(ctx, `SELECT through FROM audit_indexed WHERE id = 1`).Scan(&s.auditIndexed); err != nil {
@@ -212,7 +214,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // checkpointInterval is how often the checkpointer looks for committed WAL frames to copy.
-const checkpointInterval = 100 * time.Millisecond
+// Each checkpoint writes the pages it copies into the database file and syncs it, and the
+// commits' own syncs of the WAL wait behind that I/O. Every 100 ms, the pages a send dirties
+// again and again (a conversation's row, the ends of indexes) were copied ten times a second, and
+// at 1,000 msgs/s the p99 was 76-99 ms; every second it was 32-55 ms (median of three rounds 36,
+// the p50 7 ms down to 4.5), every 4 s 34-48 and every 10 s 42-71, as fewer, larger checkpoints
+// bunch their I/O (docs/PERFORMANCE.md). The WAL holds about a second more of frames.
+const checkpointInterval = time.Second
 
 // walLimit is how many frames (of 4 KiB) the WAL may hold uncopied before the checkpointer
 // waits for readers and holds the writer back to copy them all (RESTART), which readers that
@@ -237,7 +245,7 @@ const walRestartFrames = 262144
 // over from its beginning: the file stays at that size, written over in place.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
-	t := time.NewTicker(checkpointInterval)
+	t := time.NewTimer(time.Duration(s.ckEvery.Load()))
 	defer t.Stop()
 	var done int64
 	for {
@@ -246,6 +254,7 @@ func (s *Store) checkpointer() {
 			return
 		case <-t.C:
 		}
+		t.Reset(time.Duration(s.ckEvery.Load()))
 		n := s.commits.Load()
 		if n == done || s.ckOff.Load() {
 			continue

@@ -481,7 +481,8 @@ func TestStore_CheckpointBusy(t *testing.T) {
 func TestWALStartsOverUnderSteadyLoad(t *testing.T) {
 	t.Parallel()
 	s := mustOpen(t)
-	s.walRestartAt.Store(256) // 1 MiB
+	s.walRestartAt.Store(256)                      // 1 MiB
+	s.ckEvery.Store(int64(100 * time.Millisecond)) // the bound below allows for 100 ms of frames
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 4 { // always a next transaction queued behind the one being written
