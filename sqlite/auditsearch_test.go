@@ -152,6 +152,52 @@ func TestAuditRunIsFiledInChunks(t *testing.T) {
 	checkSearches(t, s, f.Org.ID, actors, convs, through, int(size)+90)
 }
 
+// TestAuditFilingCatchesUpInLargeBatches checks the size of the chunks batches file. Within two
+// runs' worth of unfiled entries every batch files a plain chunk (4 here), however many writes it
+// holds: a large chunk would make a large batch slower and the next one larger still. Past that,
+// a batch of 64 writes files a chunk in proportion (16), so that filing keeps up at full load.
+func TestAuditFilingCatchesUpInLargeBatches(t *testing.T) {
+	s, ctx := mustOpen(t), t.Context()
+	s.auditIndexLag.Store(50)
+	s.auditFileChunk.Store(4)
+	f := storetest.MustCreateFixture(t, s)
+	pileUp := func() { // in one write
+		events := make([]*wardline.AuditEvent, 60)
+		for i := range events {
+			events[i] = storetest.NewAuditEvent(f.Org.ID, f.Alice.ID, wardline.ActionHistoryRead, storetest.T0)
+			events[i].ConversationID = f.Conv.ID
+		}
+		storetest.MustAppendAudit(t, s, events...)
+	}
+	// filed answers how many entries a batch of one and then a batch of 64 writes filed.
+	filed := func() int64 {
+		_, before := filedState(t, s)
+		release := holdWriter(t, s)
+		var queued []<-chan error
+		for range 64 {
+			queued = append(queued, enqueue(t, s, ctx, func(tx wardline.Tx) error {
+				return tx.AppendAudit(ctx, storetest.NewAuditEvent(f.Org.ID, f.Bob.ID, wardline.ActionHistoryRead, storetest.T0))
+			}))
+		}
+		release()
+		for _, done := range queued {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, after := filedState(t, s)
+		return after - before
+	}
+	pileUp() // a run under way, under 100 entries unfiled
+	if n := filed(); n != 4+4 {
+		t.Errorf("within two runs' worth: a batch of one and a batch of 64 filed %d entries, want 4 + 4", n)
+	}
+	pileUp() // past 100
+	if n := filed(); n != 4+16 {
+		t.Errorf("behind: a batch of one and a batch of 64 filed %d entries, want 4 + 16", n)
+	}
+}
+
 // TestAuditRunCutShortIsFiledAgain closes the store with a run partly filed. After a restart the
 // entries already filed are filed again without a failure (INSERT OR IGNORE), the run
 // completes, and searches are exact.
