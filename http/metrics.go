@@ -34,6 +34,7 @@ type Metrics struct {
 	connections   prometheus.GaugeFunc
 	connectionsFn func() float64
 	busSubsFn     func() float64
+	walRestartsFn func() float64
 }
 
 // NewMetrics makes the instruments in a registry of their own, with the Go runtime's and the
@@ -82,7 +83,16 @@ func NewMetrics() *Metrics {
 		}
 		return m.busSubsFn()
 	})
-	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.catchUps, m.connections, busSubs,
+	walRestarts := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "wardline_store_wal_restarts_total",
+		Help: "Times the SQLite WAL was made to start over under steady load, holding writes for a checkpoint (a pause of 20-500 ms; docs/PERFORMANCE.md); 0 on PostgreSQL.",
+	}, func() float64 {
+		if m.walRestartsFn == nil {
+			return 0
+		}
+		return m.walRestartsFn()
+	})
+	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.catchUps, m.connections, busSubs, walRestarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -90,6 +100,11 @@ func NewMetrics() *Metrics {
 // BusSubscriptions tells the metrics how to count the bus's subscriptions.
 func (m *Metrics) BusSubscriptions(fn func() int) {
 	m.busSubsFn = func() float64 { return float64(fn()) }
+}
+
+// WALRestarts tells the metrics how to count the store's WAL restarts (SQLite).
+func (m *Metrics) WALRestarts(fn func() int64) {
+	m.walRestartsFn = func() float64 { return float64(fn()) }
 }
 
 // ObserveBatch records a committed group's size (the stores' BatchObserver).

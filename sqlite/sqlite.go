@@ -329,6 +329,10 @@ func (s *Store) restartWAL(copied int64) bool {
 // 1 MiB, a few milliseconds.
 const walQuickFrames = 256
 
+// WALRestarts counts the times the checkpointer held the writer for the WAL to start over
+// (restartWAL), for metrics.
+func (s *Store) WALRestarts() int64 { return s.walRestarts.Load() }
+
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 

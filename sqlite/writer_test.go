@@ -520,8 +520,8 @@ func TestWALStartsOverUnderSteadyLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	written := s.commits.Load()
-	if s.walRestarts.Load() < 2 {
-		t.Fatalf("the WAL started over %d times in %d commits; want at least 2", s.walRestarts.Load(), written)
+	if s.WALRestarts() < 2 {
+		t.Fatalf("the WAL started over %d times in %d commits; want at least 2", s.WALRestarts(), written)
 	}
 	// At the limit plus what is committed between the checkpointer's ticks (about 6 MB here;
 	// without the restarts 3 s of this load make 60-70 MB).

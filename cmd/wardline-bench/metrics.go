@@ -9,9 +9,16 @@ import (
 	"time"
 )
 
-// commitStats reads the group-commit histogram from each node's Prometheus /metrics, when the
-// server exposes one: how many Update calls and how many transactions so far, summed over nodes.
-func (b *Bench) commitStats() (calls, commits float64, ok bool) {
+// storeStats is what the load generator reads of the store from the servers' /metrics, summed
+// over nodes: Update calls and transactions (the group-commit histogram), and the times a
+// SQLite WAL was made to start over (each a pause of every write).
+type storeStats struct {
+	calls, commits, walRestarts float64
+}
+
+// commitStats reads storeStats from each node's Prometheus /metrics, when the server exposes
+// one (ok).
+func (b *Bench) commitStats() (st storeStats, ok bool) {
 	for _, base := range b.cfg.URLs {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
@@ -33,14 +40,16 @@ func (b *Bench) commitStats() (calls, commits float64, ok bool) {
 			}
 			switch name {
 			case "wardline_store_commit_batch_size_sum":
-				calls += v
+				st.calls += v
 				ok = true
 			case "wardline_store_commit_batch_size_count":
-				commits += v
+				st.commits += v
+			case "wardline_store_wal_restarts_total":
+				st.walRestarts += v
 			}
 		}
 		res.Body.Close()
 		cancel()
 	}
-	return calls, commits, ok
+	return st, ok
 }

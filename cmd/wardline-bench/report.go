@@ -63,6 +63,8 @@ type Result struct {
 	// From the server's /metrics, when it has one: group commits in the window.
 	CommitsPerSec   float64 `json:"commits_per_s,omitempty"`
 	WritesPerCommit float64 `json:"writes_per_commit,omitempty"`
+	// WAL restarts in the window (SQLite): each held every write for a checkpoint.
+	WALRestarts int `json:"wal_restarts"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -93,8 +95,7 @@ type samples struct {
 	busyStart, busyEnd          int64
 	totalStart, totalEnd        int64
 	loadavg                     string
-	calls0, commits0            float64 // group-commit counters from /metrics at the window's start
-	calls1, commits1            float64 // and end
+	store0, store1              storeStats // from /metrics at the window's start and end
 	metrics                     bool
 }
 
@@ -179,9 +180,10 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 	res.Bench.CPUSeconds = float64(smp.selfEnd.CPUTicks-smp.selfStart.CPUTicks+smp.workersEnd-smp.workersStart) / tick
 	res.Bench.RSSMiB = float64(smp.selfEnd.RSSKiB) / 1024
 	res.LoadAvg = smp.loadavg
-	if c := smp.commits1 - smp.commits0; smp.metrics && c > 0 {
+	if c := smp.store1.commits - smp.store0.commits; smp.metrics && c > 0 {
 		res.CommitsPerSec = c / w.Seconds()
-		res.WritesPerCommit = (smp.calls1 - smp.calls0) / c
+		res.WritesPerCommit = (smp.store1.calls - smp.store0.calls) / c
+		res.WALRestarts = int(smp.store1.walRestarts - smp.store0.walRestarts)
 	}
 	if dt := smp.totalEnd - smp.totalStart; dt > 0 {
 		cpus := float64(runtime.NumCPU())
@@ -255,7 +257,7 @@ func (res *Result) printText(out io.Writer) {
 	}
 	p("bench CPU in window: %.2f s (%.2f cores), RSS %.0f MiB (this process)", res.Bench.CPUSeconds, res.Bench.CPUSeconds/res.WindowS, res.Bench.RSSMiB)
 	if res.CommitsPerSec > 0 {
-		p("server group commit: %.0f transactions/s, %.1f writes (messages, watermark flushes, ...) per transaction", res.CommitsPerSec, res.WritesPerCommit)
+		p("server group commit: %.0f transactions/s, %.1f writes (messages, watermark flushes, ...) per transaction; WAL restarts in the window: %d", res.CommitsPerSec, res.WritesPerCommit, res.WALRestarts)
 	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)

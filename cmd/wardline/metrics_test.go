@@ -37,6 +37,7 @@ func TestMetrics(t *testing.T) {
 		"wardline_open_connections 1",
 		"wardline_fanout_seconds_count",
 		"wardline_store_commit_batch_size_count",
+		"wardline_store_wal_restarts_total 0",
 		"go_memstats_heap_inuse_bytes",
 	} {
 		if !strings.Contains(out, want) {
