@@ -532,3 +532,57 @@ func TestWALStartsOverUnderSteadyLoad(t *testing.T) {
 		t.Error("a write is missing")
 	}
 }
+
+// A checkpoint that copies frames but not the WAL's end leaves SQLite's copies unsynced (it
+// syncs the database file only when a checkpoint reaches the end); the checkpointer syncs it
+// then, so that the copies do not pile up for one long sync. A checkpoint that copies nothing new,
+// or reaches the end (SQLite syncs), does not.
+func TestCheckpointThatStopsShortSyncsTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	s.ckOff.Store(true) // the test makes the checkpoints (it is then the checkpointer's only caller)
+	storetest.MustCreateOrg(t, s, "Northgate")
+	if _, _, err := s.checkpoint("PASSIVE"); err != nil { // everything so far: complete
+		t.Fatal(err)
+	}
+	if n := s.dbSyncs.Load(); n != 0 {
+		t.Fatalf("a complete checkpoint synced %d times, want 0 (SQLite syncs)", n)
+	}
+
+	reader, err := s.rdb.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	storetest.MustCreateOrg(t, s, "Southgate")
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM orgs").Scan(&n); err != nil { // its snapshot
+		t.Fatal(err)
+	}
+	storetest.MustCreateOrg(t, s, "Eastgate") // past the reader's snapshot: cannot be copied yet
+	logFrames, copied, err := s.checkpoint("PASSIVE")
+	if err != nil || copied >= logFrames {
+		t.Fatalf("checkpoint past a reader: %d of %d frames copied (%v), want it short of the end", copied, logFrames, err)
+	}
+	if n := s.dbSyncs.Load(); n != 1 {
+		t.Errorf("a checkpoint that stopped short synced %d times, want 1", n)
+	}
+	if _, _, err := s.checkpoint("PASSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.dbSyncs.Load(); n != 1 {
+		t.Errorf("a checkpoint that copied nothing new synced: %d syncs, want 1", n)
+	}
+	if _, err := reader.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if logFrames, copied, err := s.checkpoint("PASSIVE"); err != nil || copied != logFrames {
+		t.Fatalf("checkpoint after the reader: %d of %d frames (%v)", copied, logFrames, err)
+	}
+	if n := s.dbSyncs.Load(); n != 1 {
+		t.Errorf("a complete checkpoint synced: %d syncs, want 1", n)
+	}
+}
