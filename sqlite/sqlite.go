@@ -314,11 +314,12 @@ func (s *Store) checkpoint(mode string) (logFrames, copied int64, err error) {
 // made to start over (restartWAL), every 23 s at 1,000 msgs/s. Until then the pages copied every
 // second piled up unwritten in the kernel's cache, and that one sync wrote them all: 0.1-0.6 s,
 // through which every commit's sync of the WAL waited (and the writer was held for part of it).
-// Synced each time, the writing is spread over the seconds. A failed sync changes nothing that
+// Synced each time, the writing is spread over the seconds, and a slice of the file at a time
+// (syncInSlices). A failed sync changes nothing that
 // SQLite relies on: its own sync of the file, before the WAL may start over, reports the error too
 // (Linux reports a writeback error to every open file).
 func (s *Store) syncCopied() {
-	_ = s.dbFile.Sync()
+	_ = syncInSlices(s.dbFile)
 	s.dbSyncs.Add(1)
 }
 
