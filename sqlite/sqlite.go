@@ -227,8 +227,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // checkpointInterval is how often the checkpointer looks for committed WAL frames to copy.
-// Each checkpoint writes the pages it copies into the database file and syncs it, and the
-// commits' own syncs of the WAL wait behind that I/O. Every 100 ms, the pages a send dirties
+// Each checkpoint writes the pages it copies into the database file, which is then synced
+// (syncCopied), and the commits' own syncs of the WAL wait behind that I/O. Every 100 ms, the
+// pages a send dirties
 // again and again (a conversation's row, the ends of indexes) were copied ten times a second, and
 // at 1,000 msgs/s the p99 was 76-99 ms; every second it was 32-55 ms (median of three rounds 36,
 // the p50 7 ms down to 4.5), every 4 s 34-48 and every 10 s 42-71, as fewer, larger checkpoints
@@ -274,7 +275,7 @@ func (s *Store) checkpointer() {
 		}
 		mode := "PASSIVE"
 		for range 2 {
-			logFrames, copied, err := s.checkpoint(mode)
+			logFrames, copied, err := s.checkpoint(mode, false)
 			if err != nil {
 				break // closing, or the disk: the next tick tries again
 			}
@@ -292,17 +293,18 @@ func (s *Store) checkpointer() {
 	}
 }
 
-// checkpoint runs one checkpoint on the checkpointer's connection.
-func (s *Store) checkpoint(mode string) (logFrames, copied int64, err error) {
+// checkpoint runs one checkpoint on the checkpointer's connection and, unless the writer is
+// held meanwhile (held: the sync would hold it longer), syncs what it copied (syncCopied).
+func (s *Store) checkpoint(mode string, held bool) (logFrames, copied int64, err error) {
 	var busy int64
 	err = s.ckdb.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied)
 	if err == nil && copied > 0 {
 		s.ckRuns.Add(1)
 	}
-	if err == nil && copied != s.ckLast && copied < logFrames {
+	if err == nil && !held && copied != s.ckLast && copied < logFrames {
 		s.syncCopied()
 	}
-	if err == nil {
+	if err == nil && !held {
 		s.ckLast = copied
 	}
 	return logFrames, copied, err
@@ -315,9 +317,9 @@ func (s *Store) checkpoint(mode string) (logFrames, copied int64, err error) {
 // second piled up unwritten in the kernel's cache, and that one sync wrote them all: 0.1-0.6 s,
 // through which every commit's sync of the WAL waited (and the writer was held for part of it).
 // Synced each time, the writing is spread over the seconds, and a slice of the file at a time
-// (syncInSlices). A failed sync changes nothing that
-// SQLite relies on: its own sync of the file, before the WAL may start over, reports the error too
-// (Linux reports a writeback error to every open file).
+// (syncInSlices). A failed sync changes nothing that SQLite relies on: its own sync of the file,
+// before the WAL may start over, reports the error too (Linux reports a writeback error to every
+// open file).
 func (s *Store) syncCopied() {
 	_ = syncInSlices(s.dbFile)
 	s.dbSyncs.Add(1)
@@ -334,7 +336,7 @@ func (s *Store) syncCopied() {
 func (s *Store) restartWAL(copied int64) bool {
 	quick := false
 	for range 8 {
-		logFrames, cp, err := s.checkpoint("PASSIVE")
+		logFrames, cp, err := s.checkpoint("PASSIVE", false)
 		if err != nil || logFrames < s.walRestartAt.Load() {
 			return true // failing, or started over by itself meanwhile
 		}
@@ -353,7 +355,7 @@ func (s *Store) restartWAL(copied int64) bool {
 	case <-s.ckStop:
 		return false
 	}
-	_, _, _ = s.checkpoint("PASSIVE") // failing, the WAL starts over another time
+	_, _, _ = s.checkpoint("PASSIVE", true) // failing, the WAL starts over another time
 	close(resume)
 	s.walRestarts.Add(1)
 	return true

@@ -536,13 +536,13 @@ func TestWALStartsOverUnderSteadyLoad(t *testing.T) {
 // A checkpoint that copies frames but not the WAL's end leaves SQLite's copies unsynced (it
 // syncs the database file only when a checkpoint reaches the end); the checkpointer syncs it
 // then, so that the copies do not pile up for one long sync. A checkpoint that copies nothing new,
-// or reaches the end (SQLite syncs), does not.
+// or reaches the end (SQLite syncs), or runs with the writer held (restartWAL), does not.
 func TestCheckpointThatStopsShortSyncsTheDatabase(t *testing.T) {
 	ctx := context.Background()
 	s := mustOpen(t)
 	s.ckOff.Store(true) // the test makes the checkpoints (it is then the checkpointer's only caller)
 	storetest.MustCreateOrg(t, s, "Northgate")
-	if _, _, err := s.checkpoint("PASSIVE"); err != nil { // everything so far: complete
+	if _, _, err := s.checkpoint("PASSIVE", false); err != nil { // everything so far: complete
 		t.Fatal(err)
 	}
 	if n := s.dbSyncs.Load(); n != 0 {
@@ -563,14 +563,14 @@ func TestCheckpointThatStopsShortSyncsTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.MustCreateOrg(t, s, "Eastgate") // past the reader's snapshot: cannot be copied yet
-	logFrames, copied, err := s.checkpoint("PASSIVE")
+	logFrames, copied, err := s.checkpoint("PASSIVE", false)
 	if err != nil || copied >= logFrames {
 		t.Fatalf("checkpoint past a reader: %d of %d frames copied (%v), want it short of the end", copied, logFrames, err)
 	}
 	if n := s.dbSyncs.Load(); n != 1 {
 		t.Errorf("a checkpoint that stopped short synced %d times, want 1", n)
 	}
-	if _, _, err := s.checkpoint("PASSIVE"); err != nil {
+	if _, _, err := s.checkpoint("PASSIVE", false); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.dbSyncs.Load(); n != 1 {
@@ -579,7 +579,23 @@ func TestCheckpointThatStopsShortSyncsTheDatabase(t *testing.T) {
 	if _, err := reader.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	if logFrames, copied, err := s.checkpoint("PASSIVE"); err != nil || copied != logFrames {
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM orgs").Scan(&n); err != nil { // a later snapshot
+		t.Fatal(err)
+	}
+	storetest.MustCreateOrg(t, s, "Westgate")
+	if logFrames, copied, err := s.checkpoint("PASSIVE", true); err != nil || copied >= logFrames {
+		t.Fatalf("held checkpoint past a reader: %d of %d frames copied (%v), want it short of the end", copied, logFrames, err)
+	}
+	if n := s.dbSyncs.Load(); n != 1 {
+		t.Errorf("a checkpoint with the writer held synced (%d syncs, want 1): the hold would last the sync", n)
+	}
+	if _, err := reader.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if logFrames, copied, err := s.checkpoint("PASSIVE", false); err != nil || copied != logFrames {
 		t.Fatalf("checkpoint after the reader: %d of %d frames (%v)", copied, logFrames, err)
 	}
 	if n := s.dbSyncs.Load(); n != 1 {
