@@ -20,16 +20,15 @@ const auditIndexLag = 512
 // runs).
 const auditIndexRun = 4 * auditIndexLag
 
-// auditFileChunk is how many of a run's entries (in either table) a batch files. Should the
+// auditFileChunk is how many of a run's entries (in either table) a batch files. A run of 512
+// entries filed in one batch took 20-56 ms of the writer's time (its pages read, then written at
+// the commit), twice a second at 1,000 msgs/s, and every send queued behind it waited. Filed in
+// key order a chunk at a time, a run costs each of a dozen batches about 2 ms instead, and a busy
+// person's entries still share their pages (they are next to each other in the run). Should the
 // unfiled entries pass two runs' worth, a batch of more than 16 writes files auditFileChunk/16
 // for each, so that filing keeps up at any rate; always doing so made a large batch file a large
 // chunk and so take longer, and the next batch larger still (a batch of 67 filed 536 entries in
-// 44 ms). A run of 512 entries
-// filed in one batch took 20-56 ms of the writer's time (its pages read, then written at the
-// commit), twice a second at 1,000 msgs/s, and every send queued behind it waited: a third of the
-// sends slower than 8 ms were in the few batches that held one. Filed in key order a chunk at a
-// time, a run costs each of a dozen batches about 2 ms instead, and a busy person's entries still
-// share their pages (they are next to each other in the run).
+// 44 ms).
 const auditFileChunk = 64
 
 // auditRun is a run of entries being filed into the search tables, a chunk per batch. Entries

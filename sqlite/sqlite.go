@@ -229,11 +229,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // checkpointInterval is how often the checkpointer looks for committed WAL frames to copy.
 // Each checkpoint writes the pages it copies into the database file, which is then synced
 // (syncCopied), and the commits' own syncs of the WAL wait behind that I/O. Every 100 ms, the
-// pages a send dirties
-// again and again (a conversation's row, the ends of indexes) were copied ten times a second, and
-// at 1,000 msgs/s the p99 was 76-99 ms; every second it was 32-55 ms (median of three rounds 36,
-// the p50 7 ms down to 4.5), every 4 s 34-48 and every 10 s 42-71, as fewer, larger checkpoints
-// bunch their I/O (docs/PERFORMANCE.md). The WAL holds about a second more of frames.
+// pages a send dirties again and again (a conversation's row, the ends of indexes) were copied
+// ten times a second, and at 1,000 msgs/s the p99 was 76-99 ms; every second it was 32-55 ms
+// (median of three rounds 36, the p50 7 ms down to 4.5), every 4 s 34-48 and every 10 s 42-71,
+// as fewer, larger checkpoints bunch their I/O (docs/PERFORMANCE.md). The WAL holds about a
+// second more of frames.
 const checkpointInterval = time.Second
 
 // walLimit is how many frames (of 4 KiB) the WAL may hold uncopied before the checkpointer
