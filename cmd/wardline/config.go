@@ -42,6 +42,10 @@ type Config struct {
 	// of its own, for the platform team profiling a node under load. Never on the public listener.
 	DebugAddr string
 
+	// HeapFloor is the heap size below which the garbage collector does not start ("64MiB";
+	// "off" for the runtime's default behaviour). See gc.go.
+	HeapFloor string
+
 	// The audit log's witnesses: a file that receives every signed checkpoint (default
 	// DATA_DIR/audit-checkpoints.log; "off" for none) and, with AuditSyslog, the system log.
 	AuditWitnessFile string
@@ -110,6 +114,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.ACMEEmail, "acme-email", "", "contact address given to the ACME CA (expiry notices)")
 	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")
 	stringFlag(fs, &c.DebugAddr, "debug-addr", "", `serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. "127.0.0.1:6060" (off by default)`)
+	stringFlag(fs, &c.HeapFloor, "heap-floor", "64MiB", `let the Go heap grow to this size before collecting garbage, however little of it is live ("off" for Go's default; ignored when GOGC is set; GOMEMLIMIT still bounds it)`)
 	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 
@@ -119,6 +124,15 @@ func (c *Config) masterKeyPath() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
+}
+
+// heapFloor is --heap-floor in bytes (the default when unset).
+func (c *Config) heapFloor() uint64 {
+	if c.HeapFloor == "" {
+		return defaultHeapFloor
+	}
+	n, _ := parseSize(c.HeapFloor) // validated
+	return n
 }
 
 func (c *Config) databasePath() string { return filepath.Join(c.DataDir, "wardline.db") }
@@ -140,6 +154,11 @@ func (c *Config) validate() error {
 		host, _, err := net.SplitHostPort(c.DebugAddr)
 		if err != nil || !isLoopback(host) {
 			return fmt.Errorf("--debug-addr %q: the profiles reveal memory contents and are served only on a loopback address, e.g. 127.0.0.1:6060", c.DebugAddr)
+		}
+	}
+	if c.HeapFloor != "" {
+		if _, err := parseSize(c.HeapFloor); err != nil {
+			return fmt.Errorf("--heap-floor: %w", err)
 		}
 	}
 	if c.PublicURL != "" {

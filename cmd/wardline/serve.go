@@ -66,6 +66,8 @@ type Main struct {
 	URL string
 	// unlock releases the data directory's lock (SQLite only), after the store has closed.
 	unlock func()
+	// stopHeapFloor puts the garbage collector's setting back.
+	stopHeapFloor func()
 }
 
 // NewMain returns a Main with its defaults.
@@ -114,6 +116,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
+	}
+	var floorOn bool
+	if m.stopHeapFloor, floorOn = startHeapFloor(m.Config.heapFloor()); floorOn {
+		m.Log.Info("garbage collector: heap floor", "mib", m.Config.heapFloor()>>20)
 	}
 
 	if m.Config.DatabaseURL == "" {
@@ -320,6 +326,10 @@ func (m *Main) Close() error {
 	if m.unlock != nil {
 		m.unlock()
 		m.unlock = nil
+	}
+	if m.stopHeapFloor != nil {
+		m.stopHeapFloor()
+		m.stopHeapFloor = nil
 	}
 	return errors.Join(errs...)
 }
