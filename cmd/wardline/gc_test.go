@@ -67,7 +67,8 @@ func TestHeapFloorHoldsTheHeapGoal(t *testing.T) {
 		os.Unsetenv("GOGC") // the floor steps aside for GOGC; this test wants it on
 		t.Cleanup(func() { os.Setenv("GOGC", v) })
 	}
-	const floor = 128 << 20 // far above this test process's live heap, and within 32 × the runtime's 4 MiB minimum goal
+	// Far above this test process's live heap, and within 32 × the runtime's 4 MiB minimum goal.
+	const floor = 128 << 20
 	basePercent, _ := readGC(t)
 	waitForGoal := func(want func(percent, goal uint64) bool) (uint64, uint64) {
 		t.Helper()
@@ -108,7 +109,7 @@ func TestHeapFloorHoldsTheHeapGoal(t *testing.T) {
 	}
 
 	first.Close()
-	p, _ = waitForGoal(func(p, g uint64) bool { return p == basePercent })
+	waitForGoal(func(p, g uint64) bool { return p == basePercent })
 	for range 3 {
 		runtime.GC()
 	}
