@@ -117,9 +117,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
+	floor := m.Config.heapFloor()
 	var floorOn bool
-	if m.stopHeapFloor, floorOn = startHeapFloor(m.Config.heapFloor()); floorOn {
-		m.Log.Info("garbage collector: heap floor", "mib", m.Config.heapFloor()>>20)
+	if m.stopHeapFloor, floorOn = startHeapFloor(floor); floorOn {
+		m.Log.Info("garbage collector: heap floor", "mib", floor>>20)
 	}
 
 	if m.Config.DatabaseURL == "" {
