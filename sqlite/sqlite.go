@@ -115,7 +115,7 @@ type writeReq struct {
 func Open(ctx context.Context, path string) (*Store, error) {
 	pragmas := []string{
 		"journal_mode(WAL)",
-		"synchronous(FULL)", // a commit survives power loss, not just a process crash
+		"synchronous(FULL)", // a commit survives power loss, not just a process crash (and walvfs.go relies on its sync)
 		"busy_timeout(10000)",
 		"foreign_keys(1)",
 		"secure_delete(ON)", // erased key material is zeroed, not left in free pages
@@ -138,7 +138,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// It never checkpoints either (wal_autocheckpoint 0): copying the WAL into the database and
 	// syncing it took a sixth of the writer's time and stalled every commit queued behind it,
 	// so the checkpointer goroutine does it alongside, on its own connection.
-	wdb, err := sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-65536)")+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)"))
+	//
+	// Its WAL goes through walVFSName, which writes a commit's frames in one system call.
+	if err := registerWALVFS(); err != nil {
+		return nil, err
+	}
+	wdb, err := sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-65536)")+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)")+"&vfs="+walVFSName)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
