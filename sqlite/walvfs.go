@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -58,7 +59,8 @@ type walFile struct {
 	n    int                          // gathered bytes in buf, to go at off
 	off  int64
 
-	writes, baseWrites int64 // SQLite's writes, and the default VFS's: for tests
+	writes, baseWrites int64       // SQLite's writes, and the default VFS's: for tests
+	fail               atomic.Bool // tests: the default VFS's writes fail, as a full disk's would
 }
 
 // registerWALVFS registers walVFSName once per process.
@@ -226,6 +228,9 @@ func walClose(tls *libc.TLS, pFile uintptr) int32 {
 // write is the default VFS's xWrite.
 func (f *walFile) write(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	f.baseWrites++
+	if f.fail.Load() {
+		return sqlite3.SQLITE_IOERR_WRITE
+	}
 	return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&f.base.FxWrite)))(tls, pFile, zBuf, iAmt, iOfst)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"wardline"
@@ -91,5 +92,58 @@ func TestWALWritesAreGatheredAndOnDiskAtCommit(t *testing.T) {
 	var check string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check of the copy: %q, %v", check, err)
+	}
+}
+
+// TestWALWriteFailureFailsTheCommit checks that a failure to write gathered frames (a full disk,
+// say) fails the commit, which is then not answered as stored, and that the store goes on once
+// the file can be written again, without the failed batch and with nothing corrupt.
+func TestWALWriteFailureFailsTheCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mustOpen(t)
+	exec := func(query string, args ...any) error {
+		return s.Update(ctx, func(tx wardline.Tx) error {
+			_, err := tx.(*txn).db.exec(ctx, query, args...)
+			return err
+		})
+	}
+	if err := exec(`CREATE TABLE vfs_probe (k INTEGER PRIMARY KEY, v BLOB NOT NULL)`); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if err := exec(`INSERT INTO vfs_probe (k, v) VALUES (1, randomblob(100))`); err != nil {
+		t.Fatalf("insert 1: %v", err)
+	}
+	walFilesMu.Lock()
+	var f *walFile
+	for _, wf := range walFiles {
+		if wf.name == s.path+"-wal" {
+			f = wf
+		}
+	}
+	walFilesMu.Unlock()
+	if f == nil {
+		t.Fatal("the write connection's WAL is not wrapped")
+	}
+
+	f.fail.Store(true)
+	err := exec(`INSERT INTO vfs_probe (k, v) VALUES (2, randomblob(100))`)
+	f.fail.Store(false)
+	if err == nil {
+		t.Fatal("a commit whose frames could not be written was answered as stored")
+	}
+	if err := exec(`INSERT INTO vfs_probe (k, v) VALUES (3, randomblob(100))`); err != nil {
+		t.Fatalf("insert 3, once the file can be written again: %v", err)
+	}
+	keys, err := s.queries.strings(ctx, `SELECT CAST(k AS TEXT) FROM vfs_probe ORDER BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(keys, ","); got != "1,3" {
+		t.Errorf("rows after the failed commit: %s, want 1,3", got)
+	}
+	var check string
+	if err := s.rdb.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q, %v", check, err)
 	}
 }
