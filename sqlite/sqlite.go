@@ -130,20 +130,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	dsn := "file:" + path + "?" + q.Encode()
 
-	// The writer keeps a large page cache: a send touches the ends of several indexes of every
-	// active conversation, and a page read back from disk is a system call inside the group
-	// commit, which everyone in the batch waits for. 64 MiB is an upper bound, used only as the
-	// database grows.
+	// The writer keeps a page cache of its own, 16 MiB at most: a send touches the ends of several
+	// indexes of every active conversation, and a page read back from disk is a system call
+	// inside the group commit, which everyone in the batch waits for. It is not larger because
+	// while the database is under 1 GiB, the end of almost every write transaction sweeps the
+	// cache's whole hash table (SQLite's pcache1TruncateUnsafe: a B-tree rebalance parks a page
+	// at the page number of the lock byte, past the end of the file), a cost that grows with the
+	// cache. Measured in alternating pairs (docs/PERFORMANCE.md): 16 MiB against 64, +7 % msgs/s
+	// at full load and -10 % p99 at 1,000 msgs/s (five pairs of six each); 8 MiB doubled the
+	// p99 (too many reads); 32 MiB was no better than 16.
 	//
 	// It never checkpoints either (wal_autocheckpoint 0): copying the WAL into the database and
 	// syncing it took a sixth of the writer's time and stalled every commit queued behind it,
 	// so the checkpointer goroutine does it alongside, on its own connection.
 	//
-	// Its WAL goes through walVFSName, which writes a commit's frames in one system call.
+	// Its WAL goes through walVFSName, which writes a commit's frames in a few system calls.
 	if err := registerWALVFS(); err != nil {
 		return nil, err
 	}
-	wdb, err := sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-65536)")+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)")+"&vfs="+walVFSName)
+	wdb, err := sql.Open("sqlite", dsn+"&_pragma="+url.QueryEscape("cache_size(-16384)")+"&_pragma="+url.QueryEscape("wal_autocheckpoint(0)")+"&vfs="+walVFSName)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
