@@ -145,6 +145,12 @@ func (f *walFile) flush(tls *libc.TLS, pFile uintptr) int32 {
 	return f.write(tls, pFile, f.buf, int32(n), f.off)
 }
 
+// flushed returns the wrapped file at pFile once what it gathered is written.
+func flushed(tls *libc.TLS, pFile uintptr) (*walFile, int32) {
+	f := walFileOf(pFile)
+	return f, f.flush(tls, pFile)
+}
+
 func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	f := walFileOf(pFile)
 	f.writes++
@@ -170,40 +176,40 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 }
 
 func walRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
-	f := walFileOf(pFile)
-	if rc := f.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+	f, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return (*(*func(*libc.TLS, uintptr, uintptr, int32, int64) int32)(unsafe.Pointer(&f.base.FxRead)))(tls, pFile, zBuf, iAmt, iOfst)
 }
 
 func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
-	f := walFileOf(pFile)
-	if rc := f.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+	f, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return (*(*func(*libc.TLS, uintptr, int64) int32)(unsafe.Pointer(&f.base.FxTruncate)))(tls, pFile, size)
 }
 
 func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
-	f := walFileOf(pFile)
-	if rc := f.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+	f, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&f.base.FxSync)))(tls, pFile, flags)
 }
 
 func walFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {
-	f := walFileOf(pFile)
-	if rc := f.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+	f, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return (*(*func(*libc.TLS, uintptr, uintptr) int32)(unsafe.Pointer(&f.base.FxFileSize)))(tls, pFile, pSize)
 }
 
 func walFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 {
-	f := walFileOf(pFile)
-	if rc := f.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+	f, rc := flushed(tls, pFile)
+	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
 	return (*(*func(*libc.TLS, uintptr, int32, uintptr) int32)(unsafe.Pointer(&f.base.FxFileControl)))(tls, pFile, op, pArg)
