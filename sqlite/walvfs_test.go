@@ -11,17 +11,16 @@ import (
 	"wardline"
 )
 
-// walFileStats returns how many writes SQLite made to the wrapped WAL at path and how many went
-// to the file, and whether it is open.
-func walFileStats(path string) (writes, baseWrites int64, ok bool) {
+// wrappedWAL returns the open wrapped WAL at path, or nil.
+func wrappedWAL(path string) *walFile {
 	walFilesMu.Lock()
 	defer walFilesMu.Unlock()
 	for _, f := range walFiles {
 		if f.name == path {
-			return f.writes, f.baseWrites, true
+			return f
 		}
 	}
-	return 0, 0, false
+	return nil
 }
 
 // TestWALWritesAreGatheredAndOnDiskAtCommit checks the write connection's VFS (walvfs.go): a
@@ -49,14 +48,14 @@ func TestWALWritesAreGatheredAndOnDiskAtCommit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	writes, baseWrites, ok := walFileStats(s.path + "-wal")
-	if !ok {
+	f := wrappedWAL(s.path + "-wal")
+	if f == nil {
 		t.Fatalf("the write connection's WAL %s is not open through %s", s.path+"-wal", walVFSName)
 	}
 	// 200 rows of 3,000 bytes fill at least 150 pages: 300 writes from SQLite, a frame's header and
 	// its page each, into 5 writes of at most 128 KiB at the most, and one more per commit before.
-	if writes < 300 || baseWrites*20 > writes {
-		t.Errorf("WAL: %d writes from SQLite went out as %d: not gathered", writes, baseWrites)
+	if f.writes < 300 || f.baseWrites*20 > f.writes {
+		t.Errorf("WAL: %d writes from SQLite went out as %d: not gathered", f.writes, f.baseWrites)
 	}
 
 	// A second commit, so that the copy holds frames of two transactions.
@@ -114,14 +113,7 @@ func TestWALWriteFailureFailsTheCommit(t *testing.T) {
 	if err := exec(`INSERT INTO vfs_probe (k, v) VALUES (1, randomblob(100))`); err != nil {
 		t.Fatalf("insert 1: %v", err)
 	}
-	walFilesMu.Lock()
-	var f *walFile
-	for _, wf := range walFiles {
-		if wf.name == s.path+"-wal" {
-			f = wf
-		}
-	}
-	walFilesMu.Unlock()
+	f := wrappedWAL(s.path + "-wal")
 	if f == nil {
 		t.Fatal("the write connection's WAL is not wrapped")
 	}
