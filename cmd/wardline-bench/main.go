@@ -32,6 +32,7 @@ type Config struct {
 	Duration, Warmup, Drain, Settle             time.Duration
 	JSON, Insecure, SetupOnly, LogGaps          bool
 	Worker, WorkerPlan                          string // internal: this process is worker i/P
+	CPUProfile                                  string // profile this process over the window
 }
 
 // scenarios are the presets for DESIGN.md's targets; flags given explicitly win.
@@ -82,6 +83,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.IntVar(&cfg.DialConcurrency, "dial-concurrency", 64, "WebSocket handshakes under way at once")
 	fs.StringVar(&cfg.Worker, "worker", "", "internal: run as worker i/P of --procs P")
 	fs.StringVar(&cfg.WorkerPlan, "worker-plan", "", "internal: the plan file of a worker")
+	fs.StringVar(&cfg.CPUProfile, "cpu-profile", "", "write a CPU profile of this process over the measured window to this file (go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: wardline-bench [flags]\n\nLoad generator for Wardline (see docs/PERFORMANCE.md). Flags:\n\n")
 		fs.PrintDefaults()
@@ -308,7 +310,9 @@ func (b *Bench) Run(ctx context.Context) (*Result, error) {
 		smp.selfStart, _ = readProc(os.Getpid())
 		smp.workersStart = workersCPU(workers)
 		smp.busyStart, smp.totalStart = machineBusy()
+		stopProfile := startCPUProfile(cfg.CPUProfile)
 		time.Sleep(time.Until(time.Unix(0, w.End)))
+		stopProfile()
 		sample(&smp.end)
 		smp.store1, _ = b.commitStats()
 		smp.selfEnd, _ = readProc(os.Getpid())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -120,4 +121,28 @@ func machineBusy() (busy, total int64) {
 		}
 	}
 	return busy, total
+}
+
+// startCPUProfile profiles this process into path until the returned function is called; with
+// no path it does nothing. A failure is logged, not fatal: the run's figures do not depend on it.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		logf("cpu profile: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		logf("cpu profile: %v", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			logf("cpu profile: %v", err)
+		}
+	}
 }
