@@ -25,6 +25,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// TriesLeft, when set, is how many more wrong answers the caller has before it is stopped
+	// (a PIN or passkey unlock): clients show it without reading it out of Message.
+	TriesLeft *int
 }
 
 func (e *Error) Error() string {
@@ -34,6 +37,21 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithTriesLeft sets TriesLeft and returns e.
+func (e *Error) WithTriesLeft(n int) *Error {
+	e.TriesLeft = &n
+	return e
+}
+
+// ErrorTriesLeft returns the TriesLeft of the first *Error in err's chain, or nil.
+func ErrorTriesLeft(err error) *int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.TriesLeft
+	}
+	return nil
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other error,

@@ -220,7 +220,7 @@ func (s *AuthService) wrongUnlock(ctx context.Context, a *wardline.Actor, method
 		return wardline.Errorf(wardline.EUNAUTHENTICATED, "too many wrong tries: this session has ended; sign in again")
 	}
 	if method == "pin" {
-		return wardline.Errorf(wardline.EFORBIDDEN, "the PIN is not right; %d tries left", left)
+		return wardline.Errorf(wardline.EFORBIDDEN, "the PIN is not right; %d tries left", left).WithTriesLeft(left)
 	}
-	return wardline.Errorf(wardline.EFORBIDDEN, "the passkey was not accepted; %d tries left", left)
+	return wardline.Errorf(wardline.EFORBIDDEN, "the passkey was not accepted; %d tries left", left).WithTriesLeft(left)
 }

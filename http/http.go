@@ -41,8 +41,9 @@ func ErrorStatus(code string) int {
 
 type errorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		TriesLeft *int   `json:"tries_left,omitempty"`
 	} `json:"error"`
 }
 
@@ -54,7 +55,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err)
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message = code, msg
+	body.Error.Code, body.Error.Message, body.Error.TriesLeft = code, msg, wardline.ErrorTriesLeft(err)
 	writeJSON(w, ErrorStatus(code), body)
 }
 

@@ -239,7 +239,21 @@ func TestLockedStreamCarriesNoContent(t *testing.T) {
 	// (Receipts of the message just delivered may come first: they carry no content.)
 	stream.NextOf("session.locked")
 	for i := 1; i <= 4; i++ {
-		ts.mustStatus(bob.Do("POST", "/api/v1/me/unlock", map[string]string{"pin": "0000"}, nil), 403)
+		var wrong struct {
+			Error struct {
+				Code      string `json:"code"`
+				TriesLeft *int   `json:"tries_left"`
+			} `json:"error"`
+		}
+		status, raw := bob.DoRaw("POST", "/api/v1/me/unlock", map[string]string{"pin": "0000"}, nil)
+		ts.mustStatus(status, 403)
+		if err := json.Unmarshal(raw, &wrong); err != nil {
+			t.Fatal(err)
+		}
+		// The count is a field of its own, so that clients need not read it out of the text.
+		if wrong.Error.Code != "forbidden" || wrong.Error.TriesLeft == nil || *wrong.Error.TriesLeft != 5-i {
+			t.Fatalf("wrong PIN %d: %+v, want forbidden with tries_left %d", i, wrong.Error, 5-i)
+		}
 	}
 	ts.mustStatus(bob.Do("POST", "/api/v1/me/unlock", map[string]string{"pin": "0000"}, nil), 401)
 	if ev, err := stream.next(time.Second); err != nil || ev["type"] != "session.revoked" {

@@ -52,11 +52,17 @@ describe('lock state', () => {
     expect(canUnlock(security({ passkeys: 1 }))).toBe(true);
   });
 
-  it('reads the tries left from the server\'s words', () => {
-    expect(triesLeftFrom('the PIN is not right; 4 tries left')).toBe(4);
-    expect(triesLeftFrom('the passkey was not accepted; 1 tries left')).toBe(1);
-    expect(triesLeftFrom('1 try left')).toBe(1);
-    expect(triesLeftFrom('forbidden')).toBeNull();
+  it('reads the tries left from the error\'s field, whatever the words say', () => {
+    expect(triesLeftFrom({ error: { code: 'forbidden', message: 'the PIN is not right', tries_left: 3 } }, 'the PIN is not right')).toBe(3);
+    expect(triesLeftFrom({ error: { code: 'forbidden', message: 'x; 4 tries left', tries_left: 2 } }, 'x; 4 tries left')).toBe(2);
+    expect(triesLeftFrom({ error: { code: 'forbidden', tries_left: 'three' } }, 'forbidden')).toBeNull();
+  });
+
+  it('falls back to the server\'s words when the field is missing', () => {
+    expect(triesLeftFrom({}, 'the PIN is not right; 4 tries left')).toBe(4);
+    expect(triesLeftFrom({ error: null }, 'the passkey was not accepted; 1 tries left')).toBe(1);
+    expect(triesLeftFrom({}, '1 try left')).toBe(1);
+    expect(triesLeftFrom({}, 'forbidden')).toBeNull();
   });
 
   it('takes PINs of 4 to 8 digits only', () => {

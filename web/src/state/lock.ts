@@ -50,8 +50,14 @@ export function lockReducer(state: LockState, action: LockAction): LockState {
   }
 }
 
-/** The tries left from the server's 403 message ("the PIN is not right; 3 tries left"). */
-export function triesLeftFrom(message: string): number | null {
+/**
+ * The tries left from the server's 403: its error.tries_left field, or, from a server older than
+ * that field, the message's words ("the PIN is not right; 3 tries left").
+ */
+export function triesLeftFrom(body: Record<string, unknown>, message: string): number | null {
+  const err = body.error !== null && typeof body.error === 'object' ? (body.error as Record<string, unknown>) : {};
+  const n = err.tries_left;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
   const m = /(\d+) tr(?:y|ies) left/.exec(message);
   return m ? Number(m[1]) : null;
 }

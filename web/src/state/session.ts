@@ -197,7 +197,7 @@ export class Session {
         return;
       }
       if (last) this.expectedEnd = null;
-      if (e instanceof ApiError && e.code === 'forbidden') this.lock.dispatch({ type: 'wrongAnswer', triesLeft: triesLeftFrom(e.message) });
+      if (e instanceof ApiError && e.code === 'forbidden') this.lock.dispatch({ type: 'wrongAnswer', triesLeft: triesLeftFrom(e.body, e.message) });
       throw e;
     }
     if (last) this.expectedEnd = null;
