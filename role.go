@@ -50,6 +50,11 @@ const (
 	HoldRota     = "rota"
 )
 
+// RotaOf names whose rota periods to list: a role's (RoleID) or a person's (UserID), exactly one.
+type RotaOf struct {
+	RoleID, UserID string
+}
+
 // RotaEntry assigns a role to someone for a period.
 type RotaEntry struct {
 	ID       string    `json:"id"`
@@ -57,6 +62,7 @@ type RotaEntry struct {
 	UserID   string    `json:"user_id"`
 	StartsAt time.Time `json:"starts_at"`
 	EndsAt   time.Time `json:"ends_at"`
+	RoleName string    `json:"role_name"` // the role's name when listed, for the reader's convenience
 }
 
 // Limits of roles.

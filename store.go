@@ -175,9 +175,9 @@ type Reader interface {
 	// DueRotaChanges lists rota holdings whose start or end has passed at now and has not been
 	// applied yet (ClaimRotaChange).
 	DueRotaChanges(ctx context.Context, now time.Time, limit int) ([]*RoleHolder, error)
-	// RotaHoldings pages through a role's rota periods that end after at, by start, then id. The
-	// cursor is opaque.
-	RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*RoleHolder, string, error)
+	// RotaHoldings pages through the rota periods of one role, or of one person (across roles),
+	// that end after at, by start, then id. The cursor is opaque.
+	RotaHoldings(ctx context.Context, of RotaOf, at time.Time, cursor string, limit int) ([]*RoleHolder, string, error)
 	// RoleHolding returns one holding of a role, of any source.
 	RoleHolding(ctx context.Context, id string) (*RoleHolder, error)
 

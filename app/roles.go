@@ -437,18 +437,19 @@ func (s *RoleService) AddRotaEntry(ctx context.Context, roleID string, n wardlin
 		return nil, err
 	}
 	s.publishRoleChanges(ctx, changes)
-	return rotaEntry(h), nil
+	return rotaEntry(h, role.Name), nil
 }
 
-// rotaOverlap returns a rota period of h's role and person that overlaps h, if there is one.
+// rotaOverlap returns a rota period of h's role and person that overlaps h, if there is one. It
+// pages through the person's periods, which are far fewer than the role's.
 func (s *RoleService) rotaOverlap(ctx context.Context, tx wardline.Tx, h *wardline.RoleHolder) (*wardline.RoleHolder, error) {
 	for cursor := ""; ; {
-		page, next, err := tx.RotaHoldings(ctx, h.RoleID, h.Since, cursor, 200)
+		page, next, err := tx.RotaHoldings(ctx, wardline.RotaOf{UserID: h.UserID}, h.Since, cursor, 200)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range page {
-			if o.UserID == h.UserID && o.Since.Before(*h.Until) {
+			if o.RoleID == h.RoleID && o.Since.Before(*h.Until) {
 				return o, nil
 			}
 		}
@@ -459,8 +460,8 @@ func (s *RoleService) rotaOverlap(ctx context.Context, tx wardline.Tx, h *wardli
 	}
 }
 
-func rotaEntry(h *wardline.RoleHolder) *wardline.RotaEntry {
-	return &wardline.RotaEntry{ID: h.ID, RoleID: h.RoleID, UserID: h.UserID, StartsAt: h.Since, EndsAt: *h.Until}
+func rotaEntry(h *wardline.RoleHolder, roleName string) *wardline.RotaEntry {
+	return &wardline.RotaEntry{ID: h.ID, RoleID: h.RoleID, UserID: h.UserID, StartsAt: h.Since, EndsAt: *h.Until, RoleName: roleName}
 }
 
 // Rota lists a role's rota periods that have not ended, the soonest first. Anyone in the
@@ -474,13 +475,40 @@ func (s *RoleService) Rota(ctx context.Context, roleID, cursor string, limit int
 	if err != nil {
 		return nil, "", err
 	}
-	hs, next, err := s.store.RotaHoldings(ctx, role.ID, s.now(), cursor, limit)
+	hs, next, err := s.store.RotaHoldings(ctx, wardline.RotaOf{RoleID: role.ID}, s.now(), cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}
 	out := make([]*wardline.RotaEntry, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, rotaEntry(h))
+		out = append(out, rotaEntry(h, role.Name))
+	}
+	return out, next, nil
+}
+
+// MyRota lists the caller's own rota periods that have not ended, in every role, the soonest
+// first: "when am I on next?" without looking through each role's rota.
+func (s *RoleService) MyRota(ctx context.Context, cursor string, limit int) ([]*wardline.RotaEntry, string, error) {
+	a, err := requireUser(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	hs, next, err := s.store.RotaHoldings(ctx, wardline.RotaOf{UserID: a.User.ID}, s.now(), cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	names := map[string]string{}
+	out := make([]*wardline.RotaEntry, 0, len(hs))
+	for _, h := range hs {
+		name, ok := names[h.RoleID]
+		if !ok {
+			role, err := s.orgRole(ctx, s.store, a.User.OrgID, h.RoleID)
+			if err != nil {
+				return nil, "", err
+			}
+			name, names[h.RoleID] = role.Name, role.Name
+		}
+		out = append(out, rotaEntry(h, name))
 	}
 	return out, next, nil
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -256,6 +257,36 @@ func TestRotaIsListedAndCancelled(t *testing.T) {
 	// Anyone in the organisation reads the rota, soonest first.
 	if got := rota(sam); len(got) != 2 || got[0] != tonight.ID || got[1] != tomorrow.ID {
 		t.Fatalf("rota: %v", got)
+	}
+	// Each person reads their own periods in every role, soonest first, named; nobody else's.
+	mine := func(who *wardline.User, limit int) []string {
+		t.Helper()
+		var out []string
+		for cursor, pages := "", 0; ; pages++ {
+			entries, next, err := e.app.Roles.MyRota(as(who), cursor, limit)
+			if err != nil || pages > 5 {
+				t.Fatalf("my rota as %s: %v (page %d)", who.DisplayName, err, pages)
+			}
+			for _, x := range entries {
+				want := map[string]string{registrar.ID: registrar.Name, other.ID: other.Name}[x.RoleID]
+				if x.UserID != who.ID || x.RoleName != want || want == "" {
+					t.Fatalf("my rota as %s: %+v", who.DisplayName, x)
+				}
+				out = append(out, x.RoleName+" "+x.StartsAt.Sub(T0).String())
+			}
+			if cursor = next; cursor == "" {
+				return out
+			}
+		}
+	}
+	if got := mine(night, 1); len(got) != 2 || !slices.Contains(got, registrar.Name+" 11h0m0s") || !slices.Contains(got, other.Name+" 11h0m0s") {
+		t.Fatalf("the night registrar's rota, a page at a time: %v", got)
+	}
+	if got := mine(relief, 0); !slices.Equal(got, []string{registrar.Name + " 35h0m0s"}) {
+		t.Fatalf("the relief registrar's rota: %v", got)
+	}
+	if got := mine(sam, 0); len(got) != 0 {
+		t.Fatalf("Sam is on no rota: %v", got)
 	}
 
 	// Tomorrow's night, taken off before it starts, never starts.

@@ -225,6 +225,23 @@ func (s *Server) handleRota(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newList(entries, next))
 }
 
+func (s *Server) handleMyRota(w http.ResponseWriter, r *http.Request) {
+	p, err := parseQuery(r, "cursor", "limit")
+	if err != nil {
+		s.Error(w, r, probeFirst(err, func() error {
+			_, _, e := s.app.Roles.MyRota(r.Context(), "!", 0)
+			return e
+		}))
+		return
+	}
+	entries, next, err := s.app.Roles.MyRota(r.Context(), p.str("cursor"), p.limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(entries, next))
+}
+
 func (s *Server) handleCancelRotaEntry(w http.ResponseWriter, r *http.Request) {
 	if err := s.app.Roles.CancelRotaEntry(r.Context(), r.PathValue("id"), r.PathValue("entry_id")); err != nil {
 		s.Error(w, r, err)

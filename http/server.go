@@ -173,6 +173,7 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/api/v1/admin/roles/{id}/rota", true, s.handleAddRotaEntry},
 		{"DELETE", "/api/v1/admin/roles/{id}/rota/{entry_id}", true, s.handleCancelRotaEntry},
 		{"GET", "/api/v1/roles/{id}/rota", true, s.handleRota},
+		{"GET", "/api/v1/me/rota", true, s.handleMyRota},
 		{"POST", "/api/v1/roles/{id}/take", true, s.handleTakeRole},
 		{"POST", "/api/v1/roles/{id}/release", true, s.handleReleaseRole},
 		{"POST", "/api/v1/roles/{id}/handover", true, s.handleHandoverRole},

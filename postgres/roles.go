@@ -204,16 +204,20 @@ func (q queries) ClaimRotaChange(ctx context.Context, holdingID string, start bo
 }
 
 // RotaHoldings pages by (since, id); the cursor is the last row's pair.
-func (q queries) RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
+func (q queries) RotaHoldings(ctx context.Context, of wardline.RotaOf, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
 	limit = clampLimit(limit)
 	afterAt, afterID, err := timeCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
+	by, id := "role_id", of.RoleID
+	if of.RoleID == "" {
+		by, id = "user_id", of.UserID
+	}
 	out, err := q.holders(ctx, `SELECT `+holderColumns+` FROM role_holders h
-		WHERE h.role_id = $1 AND h.source = 'rota' AND h.until > $2
+		WHERE h.`+by+` = $1 AND h.source = 'rota' AND h.until > $2
 		  AND ($3 = '' OR h.since > $4 OR (h.since = $4 AND h.id > $3))
-		ORDER BY h.since, h.id LIMIT $5`, roleID, at, afterID, afterAt, limit+1)
+		ORDER BY h.since, h.id LIMIT $5`, id, at, afterID, afterAt, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -204,16 +204,20 @@ func (q queries) ClaimRotaChange(ctx context.Context, holdingID string, start bo
 }
 
 // RotaHoldings pages by (since, id); the cursor is the last row's pair.
-func (q queries) RotaHoldings(ctx context.Context, roleID string, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
+func (q queries) RotaHoldings(ctx context.Context, of wardline.RotaOf, at time.Time, cursor string, limit int) ([]*wardline.RoleHolder, string, error) {
 	limit = clampLimit(limit)
 	afterAt, afterID, err := decodeTimeCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
+	by, id := "role_id", of.RoleID
+	if of.RoleID == "" {
+		by, id = "user_id", of.UserID
+	}
 	rows, err := q.db.query(ctx, `SELECT `+holderColumns+` FROM role_holders h
-		WHERE h.role_id = ? AND h.source = 'rota' AND h.until > ?
+		WHERE h.`+by+` = ? AND h.source = 'rota' AND h.until > ?
 		  AND (? = '' OR h.since > ? OR (h.since = ? AND h.id > ?))
-		ORDER BY h.since, h.id LIMIT ?`, roleID, micros(at), afterID, afterAt, afterAt, afterID, limit+1)
+		ORDER BY h.since, h.id LIMIT ?`, id, micros(at), afterID, afterAt, afterAt, afterID, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

@@ -439,12 +439,12 @@ func testRotaListAndCancel(t *testing.T, s wardline.Store) {
 
 	// The rota at 150: what has not ended, by start then id, rota periods of this role only;
 	// paged two at a time.
-	list := func(when int) []string {
+	listOf := func(of wardline.RotaOf, when int) []string {
 		t.Helper()
 		var ids []string
 		cursor := ""
 		for range 10 {
-			page, nextCursor, err := s.RotaHoldings(ctx, role.ID, at(when), cursor, 2)
+			page, nextCursor, err := s.RotaHoldings(ctx, of, at(when), cursor, 2)
 			if err != nil {
 				t.Fatalf("RotaHoldings: %v", err)
 			}
@@ -452,8 +452,8 @@ func testRotaListAndCancel(t *testing.T, s wardline.Store) {
 				t.Fatalf("a page of %d, limit 2", len(page))
 			}
 			for _, h := range page {
-				if h.RoleID != role.ID || h.Source != wardline.HoldRota {
-					t.Fatalf("RotaHoldings answered %+v", h)
+				if (of.RoleID != "" && h.RoleID != of.RoleID) || (of.UserID != "" && h.UserID != of.UserID) || h.Source != wardline.HoldRota {
+					t.Fatalf("RotaHoldings(%+v) answered %+v", of, h)
 				}
 				ids = append(ids, h.ID)
 			}
@@ -464,6 +464,7 @@ func testRotaListAndCancel(t *testing.T, s wardline.Store) {
 		t.Fatal("RotaHoldings never ended its pages")
 		return nil
 	}
+	list := func(when int) []string { return listOf(wardline.RotaOf{RoleID: role.ID}, when) }
 	firstTwo := []string{next.ID, sameStart.ID}
 	if sameStart.ID < next.ID {
 		firstTwo = []string{sameStart.ID, next.ID}
@@ -472,8 +473,20 @@ func testRotaListAndCancel(t *testing.T, s wardline.Store) {
 	if got := list(150); !slices.Equal(got, want) {
 		t.Fatalf("rota at 150: got %v, want %v", got, want)
 	}
-	if _, _, err := s.RotaHoldings(ctx, role.ID, at(150), "not a cursor", 2); wardline.ErrorCode(err) != wardline.EINVALID {
+	if _, _, err := s.RotaHoldings(ctx, wardline.RotaOf{RoleID: role.ID}, at(150), "not a cursor", 2); wardline.ErrorCode(err) != wardline.EINVALID {
 		t.Fatalf("RotaHoldings with a bad cursor: %v", err)
+	}
+	// One person's periods in every role, by start then id: Alice's past one has ended, and a
+	// holding she took would not be a rota period (Carol's taken one is not listed for her).
+	alice := []string{elsewhere.ID, sameStart.ID}
+	if got := listOf(wardline.RotaOf{UserID: f.Alice.ID}, 150); !slices.Equal(got, alice) {
+		t.Fatalf("Alice's rota at 150: got %v, want %v", got, alice)
+	}
+	if got := listOf(wardline.RotaOf{UserID: f.Carol.ID}, 150); !slices.Equal(got, []string{next.ID}) {
+		t.Fatalf("Carol's rota at 150: got %v, want only %s", got, next.ID)
+	}
+	if got := listOf(wardline.RotaOf{UserID: f.Alice.ID}, 950); len(got) != 0 {
+		t.Fatalf("Alice's rota at 950, after all of hers ended: %v", got)
 	}
 
 	got, err := s.RoleHolding(ctx, now.ID)

@@ -107,6 +107,7 @@ func TestAuthorizationMatrixClinical(t *testing.T) {
 			return "DELETE", adminRole(f) + "/rota/" + e.ID, nil
 		}, [7]int{401, 403, 403, 403, 204, 403, 401}},
 		{"GET roles/{id}/rota", get(func(f *clinicalFixture) string { return role(f) + "/rota" }), [7]int{401, 200, 200, 200, 200, 200, 401}},
+		{"GET me/rota", get(fixed("/api/v1/me/rota")), [7]int{401, 200, 200, 200, 200, 200, 401}},
 		{"POST roles/{id}/take", func(f *clinicalFixture, _ string) (string, string, any) { return "POST", role(f) + "/take", nil },
 			[7]int{401, 204, 204, 204, 204, 204, 401}},
 		{"POST roles/{id}/release", func(f *clinicalFixture, _ string) (string, string, any) { return "POST", role(f) + "/release", nil },

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // /metrics answers anonymously in Prometheus' text format, counts what happened, and labels
@@ -21,15 +22,24 @@ func TestMetrics(t *testing.T) {
 	alice.Send(conv.ID, body)
 	s.Messages(1)
 
-	res, err := http.Get(ts.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	out := string(raw)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET /metrics without credentials: %d", res.StatusCode)
+	// The fan-out is observed once the frame's write has returned on the server, which can be
+	// a moment after the client has read it: wait for it, briefly.
+	fanout := regexp.MustCompile(`wardline_fanout_seconds_count (\d+)`)
+	var out string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get(ts.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("GET /metrics without credentials: %d", res.StatusCode)
+		}
+		out = string(raw)
+		if m := fanout.FindStringSubmatch(out); (m != nil && m[1] != "0") || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, want := range []string{
 		"wardline_messages_accepted_total 1",
@@ -44,7 +54,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if m := regexp.MustCompile(`wardline_fanout_seconds_count (\d+)`).FindStringSubmatch(out); m == nil || m[1] == "0" {
+	if m := fanout.FindStringSubmatch(out); m == nil || m[1] == "0" {
 		t.Errorf("fan-out latency recorded nothing for a delivered message: %v", m)
 	}
 	for _, secret := range []string{conv.ID, alice.User.ID, bob.User.ID, alice.User.Email, "Bed 4", "handover"} {
