@@ -321,6 +321,12 @@ describe('clinical workflow', () => {
     const entry = section.locator('.app-rota-list__entry', { hasText: 'Dr Tom Hughes' });
     await entry.getByText('Now').waitFor();
     await shot(a, 'clinical-16-sam-rota');
+    // Tom finds it in his own rota on the roles page, under way.
+    await t.getByRole('link', { name: 'Conversations', exact: true }).first().click();
+    await t.getByRole('link', { name: 'Roles' }).click();
+    const mine = t.getByRole('list', { name: 'Your rota' }).locator('.app-rota-list__entry', { hasText: name });
+    await mine.getByText('Now').waitFor();
+    await shot(t, 'clinical-16b-tom-my-rota');
     await entry.getByRole('button', { name: /^Take off the rota Dr Tom Hughes/ }).click();
     await entry.getByRole('button', { name: 'Yes, end it now' }).click();
     await a.getByText(`Dr Tom Hughes taken off the rota for ${name}.`).waitFor();

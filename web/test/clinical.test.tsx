@@ -101,6 +101,9 @@ describe('alerts for urgent messages', () => {
     app(history());
     render(<App />);
     const ws = await goLive();
+    // The conversation list is in before the events come: an event of a conversation the app
+    // does not know yet waits for it, and the assertions below read the screen at once.
+    await screen.findAllByText('Ward 7 team');
     act(() => ws.deliver({ type: 'message.created', message: message(2, { priority: 'urgent', requires_ack: true, body: 'quiet one' }), silent: true }));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
 
@@ -127,6 +130,9 @@ describe('alerts for urgent messages', () => {
     app(history());
     render(<App />);
     const ws = await goLive();
+    // The conversation list is in before the events come: an event of a conversation the app
+    // does not know yet waits for it, and the assertions below read the screen at once.
+    await screen.findAllByText('Ward 7 team');
     act(() => ws.deliver({ type: 'message.created', message: message(2, { priority: 'urgent', requires_ack: true }), silent: true }));
     act(() => ws.deliver({ type: 'escalation', conversation_id: 'c-1', message_id: 'm-c-1-2', step: 1, state: 'pending', next_at: at(9), notified: ['u-me'], silent: true }));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
@@ -268,6 +274,43 @@ describe('the rota', () => {
     const list = await screen.findByRole('list', { name: 'Rota for Night registrar' });
     await waitFor(() => expect(within(list).getByRole('listitem')).toHaveTextContent(/^Bob Nurse: /));
     expect(within(list).queryByRole('button')).not.toBeInTheDocument();
+  });
+
+  it('shows each person their own rota in every role on the roles page, soonest first', async () => {
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const { calls } = app({
+      'GET /api/v1/me/rota': {
+        status: 200,
+        body: {
+          items: [
+            { id: 'e-1', role_id: 'r-1', user_id: 'u-me', role_name: 'Night registrar', starts_at: iso(now - 3600_000), ends_at: iso(now + 11 * 3600_000) },
+            { id: 'e-2', role_id: 'r-2', user_id: 'u-me', role_name: 'Crash team', starts_at: iso(now + 24 * 3600_000), ends_at: iso(now + 36 * 3600_000) },
+          ],
+          next_cursor: null,
+        },
+      },
+    });
+    window.history.replaceState(null, '', '/roles');
+    render(<App />);
+    const list = await screen.findByRole('list', { name: 'Your rota' });
+    const [first, second, ...rest] = within(list).getAllByRole('listitem');
+    expect([first, second].map((li) => li?.textContent?.split(':')[0])).toEqual(['Night registrar', 'Crash team']);
+    expect(rest).toHaveLength(0);
+    expect(within(first as HTMLElement).getByText('Now')).toBeInTheDocument();
+    expect(within(second as HTMLElement).queryByText('Now')).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.path === '/api/v1/me/rota')).toHaveLength(1);
+  });
+
+  it('says so when the person is on no rota, and when their rota could not be loaded', async () => {
+    app({ 'GET /api/v1/me/rota': { status: 200, body: { items: [], next_cursor: null } } });
+    window.history.replaceState(null, '', '/roles');
+    const { unmount } = render(<App />);
+    expect(await screen.findByText('You are on no rota from now on.')).toBeInTheDocument();
+    unmount();
+    app({ 'GET /api/v1/me/rota': { status: 500, body: { error: { code: 'internal', message: 'internal error' } } } });
+    render(<App />);
+    expect(await screen.findByText('Your rota could not be loaded. Try again')).toBeInTheDocument();
   });
 
   it('lists who is on the rota from now on and takes someone off it after confirmation', async () => {

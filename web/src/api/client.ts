@@ -171,6 +171,18 @@ function filenameFrom(disposition: string | null, fallback: string): string {
   return m?.[1] && /^[\w.-]+$/.test(m[1]) ? m[1] : fallback;
 }
 
+/** Every item of a paged list (`items`, `next_cursor`), pages of 200, following next_cursor to the end. */
+export async function requestAll<T>(path: string): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await request<{ items: T[]; next_cursor: string | null }>(path, { query: { cursor, limit: 200 } });
+    all.push(...page.items);
+    if (!page.next_cursor) return all;
+    cursor = page.next_cursor;
+  }
+}
+
 /** As request(), for answers that are files to save (CSV, JSON, PDF) rather than data to read. */
 export async function requestFile(path: string, opts: RequestOptions, fallbackName: string): Promise<DownloadedFile> {
   const method = opts.method ?? 'GET';

@@ -2,7 +2,7 @@
 // conversation tracking, roles and rotas, duty status and the organisation's clinical policy.
 // Patient identifiers travel in request bodies only: no function here puts an NHS number, a name
 // or a date of birth into a path or a query string (the patient's opaque id is the only key).
-import { request } from './client';
+import { request, requestAll } from './client';
 import type { Conversation, Message, Page, Priority, User } from './types';
 
 // ---- Shapes ------------------------------------------------------------------------------------
@@ -112,6 +112,7 @@ export interface RotaEntry {
   user_id: string;
   starts_at: string;
   ends_at: string;
+  role_name: string;
 }
 
 export interface RoleMessageResult {
@@ -191,15 +192,8 @@ export function updateConversation(id: string, patch: ConversationPatch): Promis
 // ---- Roles and rotas ---------------------------------------------------------------------------
 
 /** Every role of the organisation with who holds it now, following next_cursor to the end. */
-export async function listRoles(): Promise<Role[]> {
-  const all: Role[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await request<Page<Role>>('/roles', { query: { cursor, limit: 200 } });
-    all.push(...page.items);
-    if (!page.next_cursor) return all;
-    cursor = page.next_cursor;
-  }
+export function listRoles(): Promise<Role[]> {
+  return requestAll<Role>('/roles');
 }
 
 export function createRole(r: NewRole): Promise<Role> {
@@ -215,15 +209,13 @@ export function addRotaEntry(roleId: string, entry: { user_id: string; starts_at
 }
 
 /** A role's rota entries that have not ended, the soonest first, following next_cursor to the end. */
-export async function listRota(roleId: string): Promise<RotaEntry[]> {
-  const all: RotaEntry[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await request<Page<RotaEntry>>(`/roles/${encodeURIComponent(roleId)}/rota`, { query: { cursor, limit: 200 } });
-    all.push(...page.items);
-    if (!page.next_cursor) return all;
-    cursor = page.next_cursor;
-  }
+export function listRota(roleId: string): Promise<RotaEntry[]> {
+  return requestAll<RotaEntry>(`/roles/${encodeURIComponent(roleId)}/rota`);
+}
+
+/** The caller's own rota entries in every role that have not ended, the soonest first. */
+export function listMyRota(): Promise<RotaEntry[]> {
+  return requestAll<RotaEntry>('/me/rota');
 }
 
 /** Takes someone off the rota (admins): a future entry goes; one under way ends now. */

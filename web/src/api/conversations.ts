@@ -1,5 +1,5 @@
 // Conversations and their members (API.md "Conversations").
-import { request } from './client';
+import { request, requestAll } from './client';
 import type { Conversation, ConversationKind, Page } from './types';
 
 export function listConversations(cursor?: string): Promise<Page<Conversation>> {
@@ -7,15 +7,8 @@ export function listConversations(cursor?: string): Promise<Page<Conversation>> 
 }
 
 /** Every conversation of the caller, following next_cursor to the end. */
-export async function listAllConversations(): Promise<Conversation[]> {
-  const all: Conversation[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await listConversations(cursor);
-    all.push(...page.items);
-    if (!page.next_cursor) return all;
-    cursor = page.next_cursor;
-  }
+export function listAllConversations(): Promise<Conversation[]> {
+  return requestAll<Conversation>('/conversations');
 }
 
 export function getConversation(id: string): Promise<Conversation> {

@@ -7,6 +7,7 @@ import { Link } from '../../router';
 import { useSession } from '../../state/SessionContext';
 import { usePersonName, useRoles } from '../../state/directory';
 import { HolderList } from './HolderList';
+import { MyRota } from './MyRota';
 
 const REFRESH_MS = 60_000;
 
@@ -16,10 +17,14 @@ export function RolesScreen() {
   const name = usePersonName();
   const [actionError, setActionError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
 
   // Holdings change without an event (rotas start and end): look again now and then.
   useEffect(() => {
-    const t = setInterval(() => void reload(), REFRESH_MS);
+    const t = setInterval(() => {
+      void reload();
+      setVersion((v) => v + 1);
+    }, REFRESH_MS);
     return () => clearInterval(t);
   }, [reload]);
 
@@ -39,6 +44,7 @@ export function RolesScreen() {
     <>
       <PageHeading>Roles</PageHeading>
       <p>Who holds each clinical role now. A message to a role reaches whoever holds it when you send it.</p>
+      <MyRota version={version} />
       <div aria-live="polite">{done && <p className="app-tracking__done">{done}</p>}</div>
       {(error || actionError) && (
         <p className="nhsuk-error-message" role="alert">
