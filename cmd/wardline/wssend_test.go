@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -203,5 +205,46 @@ func TestSendOnTheEventStreamRefusals(t *testing.T) {
 	}
 	if hist := b.History(conv.ID); len(hist) != 0 {
 		t.Fatalf("a send while locked was stored")
+	}
+}
+
+// A send made on the stream before resume is answered after the replay: the answer carries the
+// message, so it is held like a live event, and the client sees what it missed first, in order.
+func TestSendBeforeResumeIsAnsweredAfterTheReplay(t *testing.T) {
+	// Live events wait a minute for the resume here, so that the send is surely stored and its
+	// answer queued before the client resumes.
+	ts := MustRunServer(t, func(m *Main) { m.WS.ResumeWait = time.Minute })
+	a, b := ts.NewUser("member"), ts.NewUser("member")
+	conv := a.StartConversation("group", "Ward 7", b)
+	b.Send(conv.ID, "missed 1")
+	b.Send(conv.ID, "missed 2")
+
+	as := a.Connect()
+	id := uuid.NewString()
+	as.SendFrame(conv.ID, id, "mine")
+	for deadline := time.Now().Add(5 * time.Second); len(b.History(conv.ID)) < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the send on the stream was never stored")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // from the commit to its answer queued on the stream
+	as.Resume(map[string]int64{conv.ID: 0})
+	var order []string
+	for len(order) == 0 || order[len(order)-1] != "send.result" {
+		ev := as.Next()
+		switch ev["type"] {
+		case "message.created":
+			order = append(order, ev["message"].(map[string]any)["body"].(string))
+		case "resume.done", "send.result", "send.error":
+			order = append(order, ev["type"].(string))
+			if ev["type"] == "send.error" {
+				t.Fatalf("send before resume: %v", ev)
+			}
+		}
+	}
+	// The replay holds the new message too (it was stored before the replay read), so its live
+	// copy is not sent again; the answer comes after the replay.
+	if want := []string{"missed 1", "missed 2", "mine", "resume.done", "send.result"}; !slices.Equal(order, want) {
+		t.Fatalf("frames: %v, want %v", order, want)
 	}
 }
