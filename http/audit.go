@@ -223,20 +223,7 @@ func (s *Server) handleOpenInvestigation(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleListInvestigations(w http.ResponseWriter, r *http.Request) {
-	p, err := parseQuery(r, "cursor", "limit")
-	if err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, _, e := s.app.Audit.Investigations(r.Context(), "!", 0)
-			return e
-		}))
-		return
-	}
-	invs, next, err := s.app.Audit.Investigations(r.Context(), p.str("cursor"), p.limit)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newList(invs, next))
+	servePage(s, w, r, s.app.Audit.Investigations)
 }
 
 type investigationResponse struct {

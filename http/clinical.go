@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -112,20 +113,7 @@ func (s *Server) handleUpdateConversation(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleListRoles(w http.ResponseWriter, r *http.Request) {
-	p, err := parseQuery(r, "cursor", "limit")
-	if err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, _, e := s.app.Roles.Roles(r.Context(), "!", 0)
-			return e
-		}))
-		return
-	}
-	roles, next, err := s.app.Roles.Roles(r.Context(), p.str("cursor"), p.limit)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newList(roles, next))
+	servePage(s, w, r, s.app.Roles.Roles)
 }
 
 func (s *Server) handleCreateRole(w http.ResponseWriter, r *http.Request) {
@@ -209,37 +197,13 @@ func (s *Server) handleAddRotaEntry(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRota(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	p, err := parseQuery(r, "cursor", "limit")
-	if err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, _, e := s.app.Roles.Rota(r.Context(), id, "!", 0)
-			return e
-		}))
-		return
-	}
-	entries, next, err := s.app.Roles.Rota(r.Context(), id, p.str("cursor"), p.limit)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newList(entries, next))
+	servePage(s, w, r, func(ctx context.Context, cursor string, limit int) ([]*wardline.RotaEntry, string, error) {
+		return s.app.Roles.Rota(ctx, id, cursor, limit)
+	})
 }
 
 func (s *Server) handleMyRota(w http.ResponseWriter, r *http.Request) {
-	p, err := parseQuery(r, "cursor", "limit")
-	if err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, _, e := s.app.Roles.MyRota(r.Context(), "!", 0)
-			return e
-		}))
-		return
-	}
-	entries, next, err := s.app.Roles.MyRota(r.Context(), p.str("cursor"), p.limit)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newList(entries, next))
+	servePage(s, w, r, s.app.Roles.MyRota)
 }
 
 func (s *Server) handleCancelRotaEntry(w http.ResponseWriter, r *http.Request) {

@@ -28,20 +28,7 @@ func (s *Server) handleCreateConversation(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request) {
-	p, err := parseQuery(r, "cursor", "limit")
-	if err != nil {
-		s.Error(w, r, probeFirst(err, func() error {
-			_, _, e := s.app.Conversations.Conversations(r.Context(), "!", 0)
-			return e
-		}))
-		return
-	}
-	convs, next, err := s.app.Conversations.Conversations(r.Context(), p.str("cursor"), p.limit)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newList(convs, next))
+	servePage(s, w, r, s.app.Conversations.Conversations)
 }
 
 func (s *Server) handleGetConversation(w http.ResponseWriter, r *http.Request) {

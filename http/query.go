@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -62,6 +63,26 @@ func parseQuery(r *http.Request, allowed ...string) (params, error) {
 		p.limit = n
 	}
 	return p, nil
+}
+
+// servePage answers a list paged by the query's cursor and limit (and nothing else). When the
+// query is malformed, list is first called with a cursor no store accepts, so that the caller's
+// own refusal (401, 403, 404) comes before the 400.
+func servePage[T any](s *Server, w http.ResponseWriter, r *http.Request, list func(ctx context.Context, cursor string, limit int) ([]T, string, error)) {
+	p, err := parseQuery(r, "cursor", "limit")
+	if err != nil {
+		s.Error(w, r, probeFirst(err, func() error {
+			_, _, e := list(r.Context(), "!", 0)
+			return e
+		}))
+		return
+	}
+	items, next, err := list(r.Context(), p.str("cursor"), p.limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
 }
 
 // probeFirst returns the probe's error when it is not a validation error (a 404 or 403 wins over
