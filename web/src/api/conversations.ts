@@ -1,10 +1,6 @@
 // Conversations and their members (API.md "Conversations").
 import { request, requestAll } from './client';
-import type { Conversation, ConversationKind, Page } from './types';
-
-export function listConversations(cursor?: string): Promise<Page<Conversation>> {
-  return request<Page<Conversation>>('/conversations', { query: { cursor, limit: 200 } });
-}
+import type { Conversation, ConversationKind } from './types';
 
 /** Every conversation of the caller, following next_cursor to the end. */
 export function listAllConversations(): Promise<Conversation[]> {

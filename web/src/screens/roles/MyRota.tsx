@@ -2,7 +2,7 @@
 // and as what, without opening each role's rota.
 import { useEffect, useState } from 'react';
 import { type RotaEntry, listMyRota } from '../../api/clinical';
-import { formatTime } from '../../components/Time';
+import { RotaPeriod } from './RotaList';
 
 export function MyRota({ version = 0 }: { /** Changes when the page refreshes: the list loads again. */ version?: number }) {
   const [entries, setEntries] = useState<RotaEntry[] | null>(null);
@@ -38,8 +38,7 @@ export function MyRota({ version = 0 }: { /** Changes when the page refreshes: t
         <ul className="nhsuk-list app-rota-list__entries" aria-labelledby="my-rota-heading">
           {entries.map((e) => (
             <li key={e.id} className="app-rota-list__entry">
-              <span className="app-people__name">{e.role_name}</span>: {formatTime(e.starts_at)} to {formatTime(e.ends_at)}
-              {Date.parse(e.starts_at) <= now && <strong className="nhsuk-tag nhsuk-tag--green app-tag-small"> Now</strong>}
+              <RotaPeriod label={e.role_name} entry={e} underWay={Date.parse(e.starts_at) <= now} />
             </li>
           ))}
         </ul>

@@ -74,8 +74,7 @@ export function RotaList({
             const underWay = Date.parse(e.starts_at) <= now;
             return (
               <li key={e.id} className="app-rota-list__entry">
-                <span className="app-people__name">{who}</span>: {formatTime(e.starts_at)} to {formatTime(e.ends_at)}
-                {underWay && <strong className="nhsuk-tag nhsuk-tag--green app-tag-small"> Now</strong>}{' '}
+                <RotaPeriod label={who} entry={e} underWay={underWay} />{' '}
                 {!onCancelled ? null : confirming === e.id ? (
                   <span className="app-rota-list__confirm">
                     {underWay ? `End ${who}'s period now?` : `Take ${who} off the rota?`}{' '}
@@ -97,5 +96,15 @@ export function RotaList({
         </ul>
       )}
     </div>
+  );
+}
+
+/** One rota period as a line: who (or which role), from when to when, and "Now" while under way. */
+export function RotaPeriod({ label, entry, underWay }: { label: string; entry: RotaEntry; underWay: boolean }) {
+  return (
+    <>
+      <span className="app-people__name">{label}</span>: {formatTime(entry.starts_at)} to {formatTime(entry.ends_at)}
+      {underWay && <strong className="nhsuk-tag nhsuk-tag--green app-tag-small"> Now</strong>}
+    </>
   );
 }
