@@ -87,6 +87,9 @@ type Store struct {
 	walRestarts  atomic.Int64 // times the writer was held for the WAL to start over, for tests
 	walRestartAt atomic.Int64 // walRestartFrames; tests set less
 
+	// gatherFor is SetCommitGather's duration in nanoseconds.
+	gatherFor atomic.Int64
+
 	// auth caches SessionWithUser between the commits that change its answers.
 	auth *authCache
 
@@ -106,9 +109,10 @@ type Store struct {
 var _ wardline.Store = (*Store)(nil)
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(wardline.Tx) error
-	done chan error
+	ctx    context.Context
+	fn     func(wardline.Tx) error
+	done   chan error
+	queued time.Time // when Update queued it: a gathering batch waits from its first write's
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
@@ -207,6 +211,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		pause:  make(chan chan struct{}),
 	}
 	s.walRestartAt.Store(walRestartFrames)
+	s.gatherFor.Store(int64(DefaultCommitGather))
 	s.ckEvery.Store(int64(checkpointInterval))
 	s.auditIndexLag.Store(auditIndexLag)
 	s.auditFileChunk.Store(auditFileChunk)
@@ -409,7 +414,7 @@ func (s *Store) Close() error {
 
 // Update runs fn in the next group-committed transaction and returns once it is durable.
 func (s *Store) Update(ctx context.Context, fn func(wardline.Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), queued: time.Now()}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -434,6 +439,9 @@ func (s *Store) writer() {
 	defer s.wg.Done()
 	batch := make([]*writeReq, 0, maxBatch)
 	errs := make([]error, 0, maxBatch)
+	var g gatherer
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		var req *writeReq
 		select {
@@ -459,7 +467,13 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
+		if until, ok := g.deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load())); ok {
+			n := len(batch)
+			batch = s.gather(batch, until, timer)
+			g.gathered(len(batch)-n, time.Now())
+		}
 		errs = s.runBatch(batch, errs[:0])
+		g.committed(time.Now())
 		for i, r := range batch {
 			r.done <- errs[i]
 		}

@@ -24,7 +24,16 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 		}
 		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
 	}
-	return sqlite.Open(ctx, cfg.databasePath())
+	gather, err := cfg.commitGather()
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlite.Open(ctx, cfg.databasePath())
+	if err != nil {
+		return nil, err
+	}
+	s.SetCommitGather(gather)
+	return s, nil
 }
 
 // observeBatches reports every committed group's size to batch, whichever store it is, and its

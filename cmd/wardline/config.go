@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/acme/autocert"
+
+	"wardline/sqlite"
 )
 
 // Config is everything the command line and environment can set. Every flag also reads an
@@ -45,6 +48,10 @@ type Config struct {
 	// HeapFloor is the heap size below which the garbage collector does not start ("64MiB";
 	// "off" for the runtime's default behaviour). See gc.go.
 	HeapFloor string
+
+	// CommitGather is how long the SQLite writer may hold a small batch for more writes under
+	// steady load ("2ms"; "0" never). See sqlite.SetCommitGather.
+	CommitGather string
 
 	// The audit log's witnesses: a file that receives every signed checkpoint (default
 	// DATA_DIR/audit-checkpoints.log; "off" for none) and, with AuditSyslog, the system log.
@@ -115,6 +122,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")
 	stringFlag(fs, &c.DebugAddr, "debug-addr", "", `serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. "127.0.0.1:6060" (off by default)`)
 	stringFlag(fs, &c.HeapFloor, "heap-floor", "64MiB", `let the Go heap grow to this size before collecting garbage, however little of it is live ("off" for Go's default; ignored when GOGC is set; GOMEMLIMIT still bounds it)`)
+	stringFlag(fs, &c.CommitGather, "commit-gather", sqlite.DefaultCommitGather.String(), `SQLite: under a steady stream of writes, let a batch wait this long from its first write for more to share its commit and sync (fewer commits, less CPU a message, at most this much more latency; "0" to commit every batch at once). Writes are answered only once durable either way; PostgreSQL ignores it`)
 	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 
@@ -134,6 +142,21 @@ func (c *Config) heapFloor() uint64 {
 	n, _ := parseSize(c.HeapFloor) // validated
 	return n
 }
+
+// commitGather is --commit-gather (the default when unset).
+func (c *Config) commitGather() (time.Duration, error) {
+	if c.CommitGather == "" {
+		return sqlite.DefaultCommitGather, nil
+	}
+	d, err := time.ParseDuration(c.CommitGather)
+	if err != nil || d < 0 || d > maxCommitGather {
+		return 0, fmt.Errorf("--commit-gather %q: want a duration from 0 to %v, e.g. 2ms", c.CommitGather, maxCommitGather)
+	}
+	return d, nil
+}
+
+// maxCommitGather bounds --commit-gather: it is added to a write's latency under load.
+const maxCommitGather = 50 * time.Millisecond
 
 func (c *Config) databasePath() string { return filepath.Join(c.DataDir, "wardline.db") }
 
@@ -160,6 +183,9 @@ func (c *Config) validate() error {
 		if _, err := parseSize(c.HeapFloor); err != nil {
 			return fmt.Errorf("--heap-floor: %w", err)
 		}
+	}
+	if _, err := c.commitGather(); err != nil {
+		return err
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
