@@ -3,9 +3,9 @@ package sqlite
 import "time"
 
 // DefaultCommitGather is how long the writer may hold a small batch for more writes under a
-// steady stream of them (SetCommitGather). At 1,000 sends a second it turns about 480 commits
-// of two writes into 180 of six, and takes a fifth off the server's CPU a message
-// (docs/PERFORMANCE.md, "Gathering a batch").
+// steady stream of them (SetCommitGather). At 1,000 sends a second it turns 390-490 commits a
+// second of two or three writes into about 290 of four, and takes a seventh off the server's CPU
+// a message (docs/PERFORMANCE.md, "Gathering a batch").
 const DefaultCommitGather = 2 * time.Millisecond
 
 const (
