@@ -328,14 +328,14 @@ func (b *Bench) openConnections(ctx context.Context, share func(c int) bool) (in
 	var firstErr atomic.Value
 	var done atomic.Int64
 	total := 0
-	for c := range b.cfg.Connections {
+	for c := range b.cfg.allConnections() {
 		if share(c) {
 			total++
 		}
 	}
 	stop := progress("opening connections", &done, total)
 	defer stop()
-	for ci := range b.cfg.Connections {
+	for ci := range b.cfg.allConnections() {
 		if !share(ci) {
 			continue
 		}

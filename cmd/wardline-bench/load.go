@@ -48,12 +48,13 @@ type Layout struct {
 
 func (b *Bench) buildLayout() *Layout {
 	cfg, st := b.cfg, b.state
-	n, m := cfg.Users, cfg.ConvSize
-	l := &Layout{convIndex: map[string]int32{}, convsOf: make([][]int32, n), cursorConvs: make([][]string, n),
-		connUser: make([]int, cfg.Connections), connsOf: make([]int, n)}
-	for c := range cfg.Connections {
-		l.connUser[c] = c % n
-		l.connsOf[c%n]++
+	n, m, all := cfg.Users, cfg.ConvSize, cfg.allUsers()
+	l := &Layout{convIndex: map[string]int32{}, convsOf: make([][]int32, all), cursorConvs: make([][]string, all),
+		connUser: make([]int, cfg.allConnections()), connsOf: make([]int, all)}
+	for c := range cfg.allConnections() {
+		u := cfg.connUser(c)
+		l.connUser[c] = u
+		l.connsOf[u]++
 	}
 	for k := range cfg.Conversations {
 		id := st.Conversations[convKey(n, m, k)]
@@ -73,7 +74,7 @@ func (b *Bench) buildLayout() *Layout {
 			continue
 		}
 		for j := range km {
-			if u := memberOf(kk, j, km, kn); u < n {
+			if u := memberOf(kk, j, km, kn); u < all {
 				l.cursorConvs[u] = append(l.cursorConvs[u], id)
 			}
 		}

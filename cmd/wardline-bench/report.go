@@ -19,6 +19,7 @@ type Result struct {
 	ConvSize      int      `json:"conversation_size"`
 	Conversations int      `json:"conversations"`
 	Connections   int      `json:"connections"`
+	Idle          int      `json:"idle_connections"` // more, of users in no conversation
 	Procs         int      `json:"procs"`
 	Senders       int      `json:"senders"`
 	Rate          float64  `json:"rate"`
@@ -104,7 +105,7 @@ type samples struct {
 func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 	cfg, l, s, r := b.cfg, b.layout, b.senders, b.recv
 	res := &Result{Scenario: cfg.Scenario, URLs: cfg.URLs, Users: cfg.Users, ConvSize: cfg.ConvSize, Conversations: cfg.Conversations,
-		Connections: cfg.Connections, Procs: cfg.Procs, Senders: cfg.Senders, Rate: cfg.Rate, BodyBytes: cfg.BodyBytes,
+		Connections: cfg.Connections, Idle: cfg.IdleConnections, Procs: cfg.Procs, Senders: cfg.Senders, Rate: cfg.Rate, BodyBytes: cfg.BodyBytes,
 		WarmupS: cfg.Warmup.Seconds(), WindowS: w.Seconds(), Errors: map[string]int64{}, Drained: drained}
 	var answered, delivered []int64
 	var allI, allS []time.Duration
@@ -193,9 +194,9 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 	if smp.ok {
 		sr := &ServerReport{PID: smp.pid, RSSIdleKiB: smp.idle.RSSKiB, RSSConnKiB: smp.connected.RSSKiB,
 			RSSStartKiB: smp.start.RSSKiB, RSSEndKiB: smp.end.RSSKiB, HWMKiB: smp.end.HWMKiB, Threads: smp.end.Threads, FDs: smp.end.FDs}
-		if cfg.Connections > 0 {
-			sr.PerConnKiB = float64(smp.connected.RSSKiB-smp.idle.RSSKiB) / float64(cfg.Connections)
-			sr.PerConnEndKiB = float64(smp.end.RSSKiB-smp.idle.RSSKiB) / float64(cfg.Connections)
+		if n := cfg.allConnections(); n > 0 {
+			sr.PerConnKiB = float64(smp.connected.RSSKiB-smp.idle.RSSKiB) / float64(n)
+			sr.PerConnEndKiB = float64(smp.end.RSSKiB-smp.idle.RSSKiB) / float64(n)
 		}
 		sr.CPUSeconds = float64(smp.end.CPUTicks-smp.start.CPUTicks) / tick
 		sr.CPUCores = sr.CPUSeconds / w.Seconds()
@@ -214,8 +215,8 @@ func (res *Result) printText(out io.Writer) {
 	if res.Rate > 0 {
 		mode = fmt.Sprintf("open loop at %.0f msgs/s", res.Rate)
 	}
-	p("scenario %q: %d users, %d conversations of %d, %d connections (%d procs), %d senders, %s, body %d B",
-		res.Scenario, res.Users, res.Conversations, res.ConvSize, res.Connections, res.Procs, res.Senders, mode, res.BodyBytes)
+	p("scenario %q: %d users, %d conversations of %d, %d connections + %d idle (%d procs), %d senders, %s, body %d B",
+		res.Scenario, res.Users, res.Conversations, res.ConvSize, res.Connections, res.Idle, res.Procs, res.Senders, mode, res.BodyBytes)
 	p("window %.1fs after %.1fs warmup", res.WindowS, res.WarmupS)
 	p("")
 	p("messages due in window   %d (accepted 201: %d; never sent: %d; not fully delivered at end: %d; drained: %v)",

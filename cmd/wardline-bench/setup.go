@@ -210,7 +210,7 @@ func (b *Bench) setup(ctx context.Context) error {
 		st.Tag, st.Password = randomSecret()[:8], randomSecret()
 	}
 	// Tokens of existing users may have expired (60 min idle): check, and sign in again if so.
-	have := min(len(st.Users), cfg.Users)
+	have := min(len(st.Users), cfg.allUsers())
 	var done atomic.Int64
 	stop := progress("checking sessions", &done, have)
 	err = parallel(ctx, have, 16, func(ctx context.Context, i int) error {
@@ -232,7 +232,7 @@ func (b *Bench) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("refresh sessions: %w", err)
 	}
-	if missing := cfg.Users - len(st.Users); missing > 0 {
+	if missing := cfg.allUsers() - len(st.Users); missing > 0 {
 		if err := b.createUsers(ctx, admin, missing); err != nil {
 			return err
 		}
@@ -285,8 +285,8 @@ func (b *Bench) createUsers(ctx context.Context, admin string, missing int) erro
 func (b *Bench) keepUsers(made []*StateUser) {
 	st := b.state
 	st.mu.Lock()
-	for len(st.Users) < b.cfg.Users {
-		i := len(st.Users) - (b.cfg.Users - len(made))
+	for len(st.Users) < b.cfg.allUsers() {
+		i := len(st.Users) - (b.cfg.allUsers() - len(made))
 		if i < 0 || i >= len(made) || made[i] == nil {
 			break
 		}

@@ -107,8 +107,8 @@ func runWorker(ctx context.Context, cfg *Config) error {
 	if err := json.Unmarshal(pb, &p); err != nil {
 		return err
 	}
-	if len(b.state.Users) < cfg.Users {
-		return fmt.Errorf("the state holds %d users, not %d", len(b.state.Users), cfg.Users)
+	if len(b.state.Users) < cfg.allUsers() {
+		return fmt.Errorf("the state holds %d users, not %d", len(b.state.Users), cfg.allUsers())
 	}
 	b.layout = b.buildLayout()
 	copy(b.layout.lastSeq, p.LastSeq)
