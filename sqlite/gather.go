@@ -43,9 +43,10 @@ type gatherer struct {
 }
 
 // deadline reports until when a batch of n writes whose first was queued at first should wait
-// for more, given the configured gather d; ok is false when it should commit now.
-func (g *gatherer) deadline(now, first time.Time, n int, d time.Duration) (until time.Time, ok bool) {
-	if d <= 0 || n >= gatherBatch || now.Sub(g.lastCommit) > gatherBusy || now.Before(g.skipUntil) {
+// for more, given the configured gather d and how recent the previous commit must be (busy,
+// gatherBusy but for tests); ok is false when it should commit now.
+func (g *gatherer) deadline(now, first time.Time, n int, d, busy time.Duration) (until time.Time, ok bool) {
+	if d <= 0 || n >= gatherBatch || now.Sub(g.lastCommit) > busy || now.Before(g.skipUntil) {
 		return time.Time{}, false
 	}
 	until = first.Add(d)

@@ -14,36 +14,36 @@ func TestGatherer(t *testing.T) {
 
 	t.Run("WaitsFromTheFirstWriteQueued", func(t *testing.T) {
 		g := busy()
-		until, ok := g.deadline(t0, t0.Add(-500*time.Microsecond), 1, d)
+		until, ok := g.deadline(t0, t0.Add(-500*time.Microsecond), 1, d, gatherBusy)
 		if !ok || !until.Equal(t0.Add(1500*time.Microsecond)) {
 			t.Errorf("deadline = %v, %v; want %v, true", until, ok, t0.Add(1500*time.Microsecond))
 		}
 	})
 	t.Run("NotWhenTheFirstHasWaitedEnough", func(t *testing.T) {
 		// It was queued while the previous commit ran: it has waited its share already.
-		if _, ok := busy().deadline(t0, t0.Add(-3*time.Millisecond), 5, d); ok {
+		if _, ok := busy().deadline(t0, t0.Add(-3*time.Millisecond), 5, d, gatherBusy); ok {
 			t.Error("gathered for a write queued 3 ms ago")
 		}
 	})
 	t.Run("NotForALargeBatch", func(t *testing.T) {
-		if _, ok := busy().deadline(t0, t0, gatherBatch, d); ok {
+		if _, ok := busy().deadline(t0, t0, gatherBatch, d, gatherBusy); ok {
 			t.Errorf("gathered for a batch of %d", gatherBatch)
 		}
-		if _, ok := busy().deadline(t0, t0, gatherBatch-1, d); !ok {
+		if _, ok := busy().deadline(t0, t0, gatherBatch-1, d, gatherBusy); !ok {
 			t.Errorf("did not gather for a batch of %d", gatherBatch-1)
 		}
 	})
 	t.Run("NotAfterAQuietSpell", func(t *testing.T) {
 		g := &gatherer{lastCommit: t0.Add(-gatherBusy - time.Millisecond)}
-		if _, ok := g.deadline(t0, t0, 1, d); ok {
+		if _, ok := g.deadline(t0, t0, 1, d, gatherBusy); ok {
 			t.Error("gathered for a write after a quiet spell")
 		}
-		if _, ok := (&gatherer{}).deadline(t0, t0, 1, d); ok {
+		if _, ok := (&gatherer{}).deadline(t0, t0, 1, d, gatherBusy); ok {
 			t.Error("gathered for the first write ever")
 		}
 	})
 	t.Run("NotWhenOff", func(t *testing.T) {
-		if _, ok := busy().deadline(t0, t0, 1, 0); ok {
+		if _, ok := busy().deadline(t0, t0, 1, 0, gatherBusy); ok {
 			t.Error("gathered with a gather of 0")
 		}
 	})
@@ -52,7 +52,7 @@ func TestGatherer(t *testing.T) {
 		now := t0
 		gatherNow := func() bool {
 			g.lastCommit = now.Add(-time.Millisecond)
-			_, ok := g.deadline(now, now, 1, d)
+			_, ok := g.deadline(now, now, 1, d, gatherBusy)
 			return ok
 		}
 		// A chance miss or two at a moderate rate does not stop gathering.
@@ -103,9 +103,10 @@ func TestCommitGather(t *testing.T) {
 		s := mustOpen(t)
 		var sizes batchSizes
 		s.BatchObserver = sizes.observe
-		// Long enough for any machine to queue the second write inside it; the test takes only as
-		// long as that.
+		// Long enough for any machine to queue the second write inside it (the test takes that
+		// long), and the previous commit counted as recent however slowly the test runs.
 		s.SetCommitGather(time.Second)
+		s.gatherBusy.Store(int64(time.Minute))
 		ctx := context.Background()
 		if err := s.Update(ctx, recordFailure("warm")); err != nil {
 			t.Fatal(err)
@@ -131,11 +132,12 @@ func TestCommitGather(t *testing.T) {
 		t.Parallel()
 		s := mustOpen(t)
 		s.SetCommitGather(time.Minute)
+		s.gatherBusy.Store(int64(50 * time.Millisecond))
 		ctx := context.Background()
 		if err := s.Update(ctx, recordFailure("first")); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * gatherBusy)
+		time.Sleep(200 * time.Millisecond)
 		start := time.Now()
 		if err := s.Update(ctx, recordFailure("second")); err != nil {
 			t.Fatal(err)
@@ -151,6 +153,7 @@ func TestCommitGather(t *testing.T) {
 		var sizes batchSizes
 		s.BatchObserver = sizes.observe
 		s.SetCommitGather(300 * time.Millisecond)
+		s.gatherBusy.Store(int64(time.Minute)) // every write counts as under steady load
 		ctx := context.Background()
 		start := time.Now()
 		const n = 40

@@ -87,8 +87,10 @@ type Store struct {
 	walRestarts  atomic.Int64 // times the writer was held for the WAL to start over, for tests
 	walRestartAt atomic.Int64 // walRestartFrames; tests set less
 
-	// gatherFor is SetCommitGather's duration in nanoseconds.
-	gatherFor atomic.Int64
+	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is gatherBusy, tests
+	// set more so that a slow machine's pauses between writes do not count as quiet spells.
+	gatherFor  atomic.Int64
+	gatherBusy atomic.Int64
 
 	// auth caches SessionWithUser between the commits that change its answers.
 	auth *authCache
@@ -212,6 +214,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.walRestartAt.Store(walRestartFrames)
 	s.gatherFor.Store(int64(DefaultCommitGather))
+	s.gatherBusy.Store(int64(gatherBusy))
 	s.ckEvery.Store(int64(checkpointInterval))
 	s.auditIndexLag.Store(auditIndexLag)
 	s.auditFileChunk.Store(auditFileChunk)
@@ -467,7 +470,7 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		if until, ok := g.deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load())); ok {
+		if until, ok := g.deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load()), time.Duration(s.gatherBusy.Load())); ok {
 			n := len(batch)
 			batch = s.gather(batch, until, timer)
 			g.gathered(len(batch)-n, time.Now())
