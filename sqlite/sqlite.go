@@ -114,7 +114,7 @@ type writeReq struct {
 	ctx    context.Context
 	fn     func(wardline.Tx) error
 	done   chan error
-	queued time.Time // when Update queued it: a gathering batch waits from its first write's
+	queued time.Time // when Update queued it: a batch gathers until its first has waited the gather
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
