@@ -121,7 +121,7 @@ func TestCommitGather(t *testing.T) {
 		if err := <-a; err != nil {
 			t.Fatal(err)
 		}
-		if got := sizes.get(); !slices.Equal(got, []int{1, 2}) {
+		if got := sizes.total(t, 3); !slices.Equal(got, []int{1, 2}) {
 			t.Errorf("batch sizes = %v, want [1 2]: the writes 50 ms apart were not gathered into one commit", got)
 		}
 		if !stored(t, s, "a") || !stored(t, s, "b") {
@@ -167,7 +167,7 @@ func TestCommitGather(t *testing.T) {
 		if took := time.Since(start); took > 8*time.Second {
 			t.Errorf("%d writes one after another took %v: every one was held", n, took)
 		}
-		if got := sizes.get(); len(got) != n {
+		if got := sizes.total(t, n); len(got) != n {
 			t.Errorf("batches = %v, want %d of one", got, n)
 		}
 	})

@@ -118,6 +118,25 @@ func (b *batchSizes) get() []int {
 	return slices.Clone(b.sizes)
 }
 
+// total waits until the batches observed hold n Updates in all, and returns their sizes. The
+// writer tells the observer of a batch after answering its Updates, so an Update's return comes
+// before its batch is observed.
+func (b *batchSizes) total(t *testing.T, n int) []int {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		got := b.get()
+		sum := 0
+		for _, k := range got {
+			sum += k
+		}
+		if sum == n {
+			return got
+		} else if time.Now().After(deadline) {
+			t.Fatalf("batch sizes %v add up to %d, want %d", got, sum, n)
+		}
+	}
+}
+
 func TestWriter(t *testing.T) {
 	// One Update that panics and one that fails share a batch with two that succeed: only their
 	// own writes are undone, and the writer goes on.
@@ -174,7 +193,7 @@ func TestWriter(t *testing.T) {
 		if want := []string{"a", "d"}; !slices.Equal(hooks, want) {
 			t.Errorf("AfterCommit hooks run: got %v, want %v", hooks, want)
 		}
-		if got, want := sizes.get(), []int{1, 4}; !slices.Equal(got, want) {
+		if got, want := sizes.total(t, 5), []int{1, 4}; !slices.Equal(got, want) {
 			t.Errorf("batch sizes: got %v, want %v", got, want)
 		}
 		// The writer still works.
@@ -276,20 +295,7 @@ func TestWriter(t *testing.T) {
 				t.Errorf("Update %d: %v", i, err)
 			}
 		}
-		// The writer tells the observer of a batch after answering its Updates: wait for it.
-		var got []int
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-			got = sizes.get()
-			total := 0
-			for _, n := range got {
-				total += n
-			}
-			if total == n {
-				break
-			} else if time.Now().After(deadline) {
-				t.Fatalf("batch sizes %v add up to %d, want %d", got, total, n)
-			}
-		}
+		got := sizes.total(t, n)
 		if slices.Max(got) < 2 {
 			t.Errorf("batch sizes: got %v, want some batch of more than one Update", got)
 		}
