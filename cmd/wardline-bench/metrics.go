@@ -14,6 +14,48 @@ import (
 // SQLite WAL was made to start over (each a pause of every write).
 type storeStats struct {
 	calls, commits, walRestarts float64
+	// The server's own view of the latency, from two of its histograms: message POSTs answered
+	// 201 (all, and within 20 ms) and frames written to streams (all, and within 10 ms of their
+	// event's publish).
+	sends, sendsIn20ms, frames, framesIn10ms float64
+}
+
+// The histogram series serverLatency reads: their buckets are cumulative, so the one at the
+// bound counts everything at or under it.
+const (
+	sendSeries  = `wardline_http_request_duration_seconds_bucket{method="POST",route="POST /api/v1/conversations/{id}/messages",status="201",le=`
+	frameSeries = `wardline_fanout_seconds_bucket{le=`
+)
+
+// add takes one line of the Prometheus text format into st.
+func (st *storeStats) add(line string) (counted bool) {
+	i := strings.LastIndexByte(line, ' ') // a label value may hold spaces (a route)
+	if i < 0 {
+		return false
+	}
+	name, val := line[:i], line[i+1:]
+	v, err := strconv.ParseFloat(val, 64)
+	if err != nil {
+		return false
+	}
+	switch name {
+	case "wardline_store_commit_batch_size_sum":
+		st.calls += v
+		return true
+	case "wardline_store_commit_batch_size_count":
+		st.commits += v
+	case "wardline_store_wal_restarts_total":
+		st.walRestarts += v
+	case sendSeries + `"+Inf"}`:
+		st.sends += v
+	case sendSeries + `"0.02"}`:
+		st.sendsIn20ms += v
+	case frameSeries + `"+Inf"}`:
+		st.frames += v
+	case frameSeries + `"0.01"}`:
+		st.framesIn10ms += v
+	}
+	return false
 }
 
 // commitStats reads storeStats from each node's Prometheus /metrics, when the server exposes
@@ -30,22 +72,8 @@ func (b *Bench) commitStats() (st storeStats, ok bool) {
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			name, val, found := strings.Cut(sc.Text(), " ")
-			if !found {
-				continue
-			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-			if err != nil {
-				continue
-			}
-			switch name {
-			case "wardline_store_commit_batch_size_sum":
-				st.calls += v
+			if st.add(sc.Text()) {
 				ok = true
-			case "wardline_store_commit_batch_size_count":
-				st.commits += v
-			case "wardline_store_wal_restarts_total":
-				st.walRestarts += v
 			}
 		}
 		res.Body.Close()

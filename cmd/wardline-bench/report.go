@@ -66,6 +66,11 @@ type Result struct {
 	WritesPerCommit float64 `json:"writes_per_commit,omitempty"`
 	// WAL restarts in the window (SQLite): each held every write for a checkpoint.
 	WALRestarts int `json:"wal_restarts"`
+	// The server's own view, in the window (percent; absent when it saw none): message POSTs
+	// answered within 20 ms, and frames written within 10 ms of their event's publish. What the
+	// receiving clients see beyond that is the network and the clients' own scheduling.
+	ServerSendsIn20ms  float64 `json:"server_sends_within_20ms_pct,omitempty"`
+	ServerFramesIn10ms float64 `json:"server_frames_within_10ms_pct,omitempty"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -185,6 +190,12 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 		res.CommitsPerSec = c / w.Seconds()
 		res.WritesPerCommit = (smp.store1.calls - smp.store0.calls) / c
 		res.WALRestarts = int(smp.store1.walRestarts - smp.store0.walRestarts)
+		if n := smp.store1.sends - smp.store0.sends; n > 0 {
+			res.ServerSendsIn20ms = 100 * (smp.store1.sendsIn20ms - smp.store0.sendsIn20ms) / n
+		}
+		if n := smp.store1.frames - smp.store0.frames; n > 0 {
+			res.ServerFramesIn10ms = 100 * (smp.store1.framesIn10ms - smp.store0.framesIn10ms) / n
+		}
 	}
 	if dt := smp.totalEnd - smp.totalStart; dt > 0 {
 		cpus := float64(runtime.NumCPU())
@@ -259,6 +270,10 @@ func (res *Result) printText(out io.Writer) {
 	p("bench CPU in window: %.2f s (%.2f cores), RSS %.0f MiB (this process)", res.Bench.CPUSeconds, res.Bench.CPUSeconds/res.WindowS, res.Bench.RSSMiB)
 	if res.CommitsPerSec > 0 {
 		p("server group commit: %.0f transactions/s, %.1f writes (messages, watermark flushes, ...) per transaction; WAL restarts in the window: %d", res.CommitsPerSec, res.WritesPerCommit, res.WALRestarts)
+	}
+	if res.ServerSendsIn20ms > 0 || res.ServerFramesIn10ms > 0 {
+		p("server's own view: %.2f%% of message POSTs answered within 20 ms, %.2f%% of frames written within 10 ms of their publish",
+			res.ServerSendsIn20ms, res.ServerFramesIn10ms)
 	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)
