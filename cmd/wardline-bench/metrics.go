@@ -20,15 +20,16 @@ type storeStats struct {
 	sends, sendsIn20ms, frames, framesIn10ms float64
 }
 
-// The histogram series serverLatency reads: their buckets are cumulative, so the one at the
+// The histogram series storeStats.add reads: their buckets are cumulative, so the one at the
 // bound counts everything at or under it.
 const (
 	sendSeries  = `wardline_http_request_duration_seconds_bucket{method="POST",route="POST /api/v1/conversations/{id}/messages",status="201",le=`
 	frameSeries = `wardline_fanout_seconds_bucket{le=`
 )
 
-// add takes one line of the Prometheus text format into st.
-func (st *storeStats) add(line string) (counted bool) {
+// add takes one line of the Prometheus text format into st; groupCommits reports that it was
+// the group-commit histogram's, which tells that the server exposes the store's figures at all.
+func (st *storeStats) add(line string) (groupCommits bool) {
 	i := strings.LastIndexByte(line, ' ') // a label value may hold spaces (a route)
 	if i < 0 {
 		return false
