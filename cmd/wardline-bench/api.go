@@ -167,20 +167,3 @@ func (a *API) Me(ctx context.Context, base, token string) error {
 	_, err := a.do(ctx, "GET", base+"/api/v1/me", token, nil, nil)
 	return err
 }
-
-// Send posts one message and returns the status: 201 when it is new and durable.
-func (a *API) Send(ctx context.Context, base, token, conv string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/conversations/"+conv+"/messages", bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := a.HTTP.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, nil
-}

@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Receivers is what every WebSocket connection of this process saw.
@@ -61,7 +58,7 @@ type Conn struct {
 	// With --send ws the user's messages go out on this connection: ws while a session is
 	// established, and the sends waiting for their answers by client_id.
 	smu     sync.Mutex
-	ws      *websocket.Conn
+	ws      *streamConn
 	waiters map[string]chan frameInfo
 }
 
@@ -70,7 +67,7 @@ var errNotConnected = errors.New("stream not connected")
 
 // setStream records the established stream (or its end: nil), failing the sends still waiting
 // on the one that ended.
-func (c *Conn) setStream(ws *websocket.Conn) {
+func (c *Conn) setStream(ws *streamConn) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	c.ws = ws
@@ -97,7 +94,7 @@ func (c *Conn) sendOnStream(ctx context.Context, frame []byte, clientID string) 
 	}
 	c.waiters[clientID] = ch
 	c.smu.Unlock()
-	if err := ws.Write(ctx, websocket.MessageText, frame); err != nil {
+	if err := ws.write(frame); err != nil {
 		c.smu.Lock()
 		delete(c.waiters, clientID)
 		c.smu.Unlock()
@@ -127,7 +124,7 @@ func (c *Conn) answered(f *frameInfo) {
 
 // dropReason names why a stream ended, for the report.
 func dropReason(err error) string {
-	if s := websocket.CloseStatus(err); s != -1 {
+	if s := closeStatus(err); s != -1 {
 		return fmt.Sprintf("close %d", int(s))
 	}
 	msg := err.Error()
@@ -198,16 +195,14 @@ func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established f
 	b := c.b
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(dctx, c.url+"/api/v1/events?receipts="+url.QueryEscape(b.cfg.Receipts), &websocket.DialOptions{
-		HTTPClient: b.wsHTTP,
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + b.state.Users[c.user].Token}},
-	})
+	ws, err := dialStream(dctx, c.url+"/api/v1/events?receipts="+url.QueryEscape(b.cfg.Receipts), b.state.Users[c.user].Token, b.cfg.Insecure)
 	if err != nil {
 		return err
 	}
-	defer ws.CloseNow()
-	ws.SetReadLimit(4 << 20)
-	_, data, err := ws.Read(dctx)
+	defer ws.Close()
+	// Until resumed, dctx bounds the session too; afterwards ctx alone does.
+	stopDial := context.AfterFunc(dctx, func() { ws.Close() })
+	data, err := ws.read()
 	if err != nil {
 		return err
 	}
@@ -224,12 +219,14 @@ func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established f
 		cursors[b.layout.convIDs[ci]] = seq
 	}
 	msg, _ := json.Marshal(map[string]any{"type": "resume", "cursors": cursors})
-	if err := ws.Write(dctx, websocket.MessageText, msg); err != nil {
+	if err := ws.write(msg); err != nil {
 		return err
 	}
+	stop := context.AfterFunc(ctx, func() { ws.Close() })
+	defer stop()
 	resumed := false
 	for {
-		_, data, err := ws.Read(ctx)
+		data, err := ws.read()
 		if err != nil {
 			return err
 		}
@@ -237,6 +234,9 @@ func (c *Conn) session(ctx context.Context, dialSem chan struct{}, established f
 		c.handle(&f, !resumed)
 		if f.typ == "resume.done" && !resumed {
 			resumed = true
+			if !stopDial() {
+				return context.DeadlineExceeded // the dial's 30 s ran out before resume.done
+			}
 			c.setStream(ws)
 			defer c.setStream(nil)
 			c.open = true

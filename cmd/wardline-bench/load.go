@@ -112,6 +112,7 @@ func (b *Bench) send(ctx context.Context, t0 int64, w Window) {
 	var wg sync.WaitGroup
 	for range cfg.Senders {
 		wg.Go(func() {
+			p := newPoster(cfg.Insecure)
 			for ctx.Err() == nil {
 				i := s.count.Add(1) - 1
 				var intended int64
@@ -126,7 +127,7 @@ func (b *Bench) send(ctx context.Context, t0 int64, w Window) {
 				} else if intended = time.Now().UnixNano(); intended >= w.End {
 					return
 				}
-				b.sendOne(ctx, i, intended, w)
+				b.sendOne(ctx, p, i, intended, w)
 			}
 		})
 	}
@@ -136,7 +137,7 @@ func (b *Bench) send(ctx context.Context, t0 int64, w Window) {
 // due is when message i is due in open-loop mode.
 func (s *Senders) due(i int64) int64 { return s.t0 + int64(float64(i)*s.period) }
 
-func (b *Bench) sendOne(ctx context.Context, i, intended int64, w Window) {
+func (b *Bench) sendOne(ctx context.Context, p *poster, i, intended int64, w Window) {
 	cfg, l, s := b.cfg, b.layout, b.senders
 	k := int(i % int64(cfg.Conversations))
 	user := memberOf(k, int(i/int64(cfg.Conversations))%cfg.ConvSize, cfg.ConvSize, cfg.Users)
@@ -161,7 +162,7 @@ func (b *Bench) sendOne(ctx context.Context, i, intended int64, w Window) {
 		}
 	} else {
 		body, _ := json.Marshal(map[string]any{"client_id": clientID, "body": text})
-		status, err = b.api.Send(ctx, cfg.URLs[user%len(cfg.URLs)], b.state.Users[user].Token, l.convIDs[k], body)
+		status, err = p.send(ctx, cfg.URLs[user%len(cfg.URLs)], "/api/v1/conversations/"+l.convIDs[k]+"/messages", b.state.Users[user].Token, body)
 	}
 	rec.answered = time.Now().UnixNano()
 	atomic.StoreInt32(&rec.status, int32(status))

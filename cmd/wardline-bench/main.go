@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -140,7 +139,6 @@ func parseFlags(args []string) (*Config, error) {
 type Bench struct {
 	cfg     *Config
 	api     *API
-	wsHTTP  *http.Client
 	state   *State
 	layout  *Layout
 	senders *Senders
@@ -154,8 +152,7 @@ func newBench(cfg *Config) (*Bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws := newAPI(cfg.Insecure, 1)
-	return &Bench{cfg: cfg, api: newAPI(cfg.Insecure, max(cfg.Senders, cfg.SetupWorkers, 16)), wsHTTP: ws.HTTP, state: st,
+	return &Bench{cfg: cfg, api: newAPI(cfg.Insecure, max(cfg.Senders, cfg.SetupWorkers, 16)), state: st,
 		senders: &Senders{errSamples: map[string]string{}}, userConns: make([]*Conn, cfg.allUsers())}, nil
 }
 
