@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -67,26 +66,9 @@ func (p *poster) dial(ctx context.Context, base string) (*postConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
-	d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := dialURL(ctx, u, p.insecure)
 	if err != nil {
 		return nil, err
-	}
-	if u.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: p.insecure}) //nolint:gosec // --insecure, for self-signed test servers
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, err
-		}
-		nc = tc
 	}
 	c := &postConn{nc: nc, br: bufio.NewReaderSize(nc, 4096), host: u.Host}
 	c.stop = context.AfterFunc(ctx, func() { nc.Close() }) // a send under way ends with the run

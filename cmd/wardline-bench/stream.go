@@ -69,27 +69,9 @@ func dialStream(ctx context.Context, rawURL, token string, insecure bool) (*stre
 	if err != nil {
 		return nil, err
 	}
-	host := u.Host
-	if u.Port() == "" {
-		switch u.Scheme {
-		case "https":
-			host = net.JoinHostPort(u.Hostname(), "443")
-		default:
-			host = net.JoinHostPort(u.Hostname(), "80")
-		}
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", host)
+	nc, err := dialURL(ctx, u, insecure)
 	if err != nil {
 		return nil, err
-	}
-	if u.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: insecure}) //nolint:gosec // --insecure, for self-signed test servers
-		if err := tc.HandshakeContext(ctx); err != nil {
-			nc.Close()
-			return nil, err
-		}
-		nc = tc
 	}
 	s := &streamConn{nc: nc, br: bufio.NewReaderSize(nc, 4096)}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
@@ -237,6 +219,29 @@ func (s *streamConn) writeFrame(op byte, p []byte) error {
 	}
 	_, err := s.nc.Write(b)
 	return err
+}
+
+// dialURL opens a TCP connection to u's host, with TLS when u is https.
+func dialURL(ctx context.Context, u *url.URL, insecure bool) (net.Conn, error) {
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil || u.Scheme != "https" {
+		return nc, err
+	}
+	tc := tls.Client(nc, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: insecure}) //nolint:gosec // --insecure, for self-signed test servers
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // Close ends the connection without a closing handshake.
