@@ -30,6 +30,8 @@ type Metrics struct {
 	storeErrors   *prometheus.CounterVec
 	busErrors     *prometheus.CounterVec
 	batchSize     prometheus.Histogram
+	writeQueued   prometheus.Histogram // per write: waiting for its batch to begin
+	writeBatch    prometheus.Histogram // per write: its batch's run, commit and sync
 	catchUps      prometheus.Counter
 	connections   prometheus.GaugeFunc
 	connectionsFn func() float64
@@ -64,6 +66,12 @@ func NewMetrics() *Metrics {
 		Name: "wardline_store_commit_batch_size", Help: "Update calls committed together in one transaction (group commit).",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
 	})
+	m.writeQueued = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wardline_store_write_queued_seconds", Help: "Per write (a message, a receipt flush, ...): from its Update to the start of the group commit that settled it (the queue, the writer's gather, a PostgreSQL lock deferral).", Buckets: fast,
+	})
+	m.writeBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wardline_store_write_batch_seconds", Help: "Per write: how long the group commit that settled it took (its statements, commit and sync).", Buckets: fast,
+	})
 	m.catchUps = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wardline_catchup_messages_total", Help: "Messages queued to streams by the catch-up from the store (bus events a node may have missed); already-sent ones are skipped at write.",
 	})
@@ -92,7 +100,7 @@ func NewMetrics() *Metrics {
 		}
 		return m.walRestartsFn()
 	})
-	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.catchUps, m.connections, busSubs, walRestarts,
+	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.writeQueued, m.writeBatch, m.catchUps, m.connections, busSubs, walRestarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -109,6 +117,12 @@ func (m *Metrics) WALRestarts(fn func() int64) {
 
 // ObserveBatch records a committed group's size (the stores' BatchObserver).
 func (m *Metrics) ObserveBatch(n int) { m.batchSize.Observe(float64(n)) }
+
+// ObserveWrite records where one write's time went (the stores' WriteObserver).
+func (m *Metrics) ObserveWrite(queued, batch time.Duration) {
+	m.writeQueued.Observe(queued.Seconds())
+	m.writeBatch.Observe(batch.Seconds())
+}
 
 // StoreError counts a store failure.
 func (m *Metrics) StoreError(op string) { m.storeErrors.WithLabelValues(op).Inc() }

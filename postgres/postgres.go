@@ -62,6 +62,10 @@ type Store struct {
 
 	// BatchObserver, when set before the first Update, is told the size of every committed batch.
 	BatchObserver func(n int)
+	// WriteObserver, when set before the first Update, is told for every write once answered how
+	// long it waited for the batch that settled it to begin (in the queue, and in the pauses of
+	// a write deferred behind another node's lock) and how long that batch then took.
+	WriteObserver func(queued, batch time.Duration)
 	// ErrorObserver, when set before the first Update, is told of every failed batch attempt
 	// (for metrics; the callers see the errors themselves).
 	ErrorObserver func(err error)
@@ -75,6 +79,7 @@ type writeReq struct {
 	done      chan error
 	deferrals int
 	notBefore time.Time // a deferred write waits until then
+	queued    time.Time // when Update queued it
 }
 
 // Open connects to the database at url (a postgres:// URL or DSN; pool_max_conns and the other
@@ -141,7 +146,7 @@ func (s *Store) Close() error {
 // Update runs fn in the next batch transaction and returns once it is durable. fn may run more
 // than once (when its batch must be retried); it must touch nothing but tx.
 func (s *Store) Update(ctx context.Context, fn func(wardline.Tx) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), queued: time.Now()}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -253,6 +258,7 @@ type result struct {
 // runBatch runs batch until it commits or fails for good, answers every request that is settled,
 // and returns those to retry in a later batch.
 func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []*writeReq) {
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.TxTimeout)
 	defer cancel()
 	var (
@@ -260,6 +266,12 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		err     error
 		retry   bool
 	)
+	answer := func(r *writeReq, err error) {
+		r.done <- err
+		if s.WriteObserver != nil {
+			s.WriteObserver(began.Sub(r.queued), time.Since(began))
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		results, retry, err = s.tryBatch(ctx, batch, lockTimeout)
 		if err == nil {
@@ -270,7 +282,7 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		}
 		if !retry || attempt >= 4 || ctx.Err() != nil {
 			for _, r := range batch {
-				r.done <- err
+				answer(r, err)
 			}
 			return nil
 		}
@@ -281,20 +293,20 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		res := results[i]
 		switch {
 		case res.deferred && r.deferrals >= maxDeferrals*3:
-			r.done <- fmt.Errorf("postgres: gave up waiting for a row lock: %w", res.err)
+			answer(r, fmt.Errorf("postgres: gave up waiting for a row lock: %w", res.err))
 		case res.deferred:
 			r.deferrals++
 			// A random pause, so that two nodes' writes that met do not meet again at once.
 			r.notBefore = time.Now().Add(time.Duration(rand.Int64N(int64(s.opts.LockTimeout) * int64(r.deferrals))))
 			again = append(again, r)
 		case res.err != nil:
-			r.done <- res.err
+			answer(r, res.err)
 		default:
 			committed++
 			for _, h := range res.hooks {
 				h()
 			}
-			r.done <- nil
+			answer(r, nil)
 		}
 	}
 	if s.BatchObserver != nil && committed > 0 {

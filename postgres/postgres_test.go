@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -84,4 +85,10 @@ func TestCheckpoint(t *testing.T) {
 	if err := s.Checkpoint(t.Context()); err != nil {
 		t.Fatalf("Checkpoint: %v", err)
 	}
+}
+
+// WriteObserver tells each write how long it waited for its batch and how long that took.
+func TestWriteObserver(t *testing.T) {
+	s := MustOpen(t)
+	storetest.CheckWriteTiming(t, s, func(f func(queued, batch time.Duration)) { s.WriteObserver = f })
 }

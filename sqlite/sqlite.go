@@ -64,6 +64,10 @@ type Store struct {
 	// BatchObserver, when set before the first Update, is told the size of every committed batch
 	// (for metrics and benchmarks).
 	BatchObserver func(n int)
+	// WriteObserver, when set before the first Update, is told for every write once answered how
+	// long it waited for its batch to begin (in the queue and the writer's gather) and how long
+	// that batch then took (its statements, commit and sync): where a slow Update spent its time.
+	WriteObserver func(queued, batch time.Duration)
 	// ErrorObserver, when set before the first Update, is told of failures that do not fail a
 	// write: a run filing audit entries for search (fileAudit).
 	ErrorObserver func(error)
@@ -475,13 +479,20 @@ func (s *Store) writer() {
 			batch = s.gather(batch, until, timer)
 			g.gathered(len(batch)-n, time.Now())
 		}
+		began := time.Now()
 		errs = s.runBatch(batch, errs[:0])
-		g.committed(time.Now())
+		ended := time.Now()
+		g.committed(ended)
 		for i, r := range batch {
 			r.done <- errs[i]
 		}
 		if s.BatchObserver != nil {
 			s.BatchObserver(len(batch))
+		}
+		if s.WriteObserver != nil {
+			for _, r := range batch {
+				s.WriteObserver(began.Sub(r.queued), ended.Sub(began))
+			}
 		}
 	}
 }

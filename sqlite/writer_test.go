@@ -608,3 +608,9 @@ func TestCheckpointThatStopsShortSyncsTheDatabase(t *testing.T) {
 		t.Errorf("a complete checkpoint synced: %d syncs, want 1", n)
 	}
 }
+
+// WriteObserver tells each write how long it waited for its batch and how long that took.
+func TestWriteObserver(t *testing.T) {
+	s := mustOpen(t)
+	storetest.CheckWriteTiming(t, s, func(f func(queued, batch time.Duration)) { s.WriteObserver = f })
+}

@@ -18,6 +18,10 @@ type storeStats struct {
 	// 201 (all, and within 20 ms) and frames written to streams (all, and within 10 ms of their
 	// event's publish).
 	sends, sendsIn20ms, frames, framesIn10ms float64
+	// Where the server's writes spent their time, from the stores' per-write histograms: all
+	// writes, those that waited under 5 ms for their group commit to begin, and those whose
+	// group commit took under 10 ms.
+	writes, writesQueuedIn5ms, writesBatchIn10ms float64
 }
 
 // The histogram series storeStats.add reads: their buckets are cumulative, so the one at the
@@ -25,6 +29,8 @@ type storeStats struct {
 const (
 	sendSeries  = `wardline_http_request_duration_seconds_bucket{method="POST",route="POST /api/v1/conversations/{id}/messages",status="201",le=`
 	frameSeries = `wardline_fanout_seconds_bucket{le=`
+	queueSeries = `wardline_store_write_queued_seconds_bucket{le=`
+	batchSeries = `wardline_store_write_batch_seconds_bucket{le=`
 )
 
 // add takes one line of the Prometheus text format into st; groupCommits reports that it was
@@ -55,6 +61,12 @@ func (st *storeStats) add(line string) (groupCommits bool) {
 		st.frames += v
 	case frameSeries + `"0.01"}`:
 		st.framesIn10ms += v
+	case queueSeries + `"+Inf"}`:
+		st.writes += v
+	case queueSeries + `"0.005"}`:
+		st.writesQueuedIn5ms += v
+	case batchSeries + `"0.01"}`:
+		st.writesBatchIn10ms += v
 	}
 	return false
 }

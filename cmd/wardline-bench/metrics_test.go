@@ -19,13 +19,19 @@ func TestStoreStatsFromMetrics(t *testing.T) {
 		`wardline_store_commit_batch_size_sum 48000`,
 		`wardline_store_commit_batch_size_count 12000`,
 		`wardline_store_wal_restarts_total 2`,
+		`wardline_store_write_queued_seconds_bucket{le="0.005"} 40000`,
+		`wardline_store_write_queued_seconds_bucket{le="+Inf"} 48000`,
+		`wardline_store_write_batch_seconds_bucket{le="0.005"} 30000`,
+		`wardline_store_write_batch_seconds_bucket{le="0.01"} 47000`,
+		`wardline_store_write_batch_seconds_bucket{le="+Inf"} 48000`,
 		`garbage`,
 	} {
 		if st.add(line) {
 			counted = true
 		}
 	}
-	want := storeStats{calls: 48000, commits: 12000, walRestarts: 2, sends: 22072, sendsIn20ms: 21417, frames: 220720, framesIn10ms: 220158}
+	want := storeStats{calls: 48000, commits: 12000, walRestarts: 2, sends: 22072, sendsIn20ms: 21417, frames: 220720, framesIn10ms: 220158,
+		writes: 48000, writesQueuedIn5ms: 40000, writesBatchIn10ms: 47000}
 	if st != want || !counted {
 		t.Errorf("read %+v (group commits seen: %v), want %+v", st, counted, want)
 	}

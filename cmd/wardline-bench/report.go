@@ -71,6 +71,11 @@ type Result struct {
 	// receiving clients see beyond that is the network and the clients' own scheduling.
 	ServerSendsIn20ms  float64 `json:"server_sends_within_20ms_pct,omitempty"`
 	ServerFramesIn10ms float64 `json:"server_frames_within_10ms_pct,omitempty"`
+	// And of every write the store made in the window (messages, receipt flushes, ...): those
+	// that waited under 5 ms for their group commit to begin, and those whose group commit took
+	// under 10 ms. A send slow in the server but quick in its commit waited for the writer.
+	ServerWritesQueuedIn5ms float64 `json:"server_writes_queued_within_5ms_pct,omitempty"`
+	ServerWritesBatchIn10ms float64 `json:"server_writes_batch_within_10ms_pct,omitempty"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -196,6 +201,10 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 		if n := smp.store1.frames - smp.store0.frames; n > 0 {
 			res.ServerFramesIn10ms = 100 * (smp.store1.framesIn10ms - smp.store0.framesIn10ms) / n
 		}
+		if n := smp.store1.writes - smp.store0.writes; n > 0 {
+			res.ServerWritesQueuedIn5ms = 100 * (smp.store1.writesQueuedIn5ms - smp.store0.writesQueuedIn5ms) / n
+			res.ServerWritesBatchIn10ms = 100 * (smp.store1.writesBatchIn10ms - smp.store0.writesBatchIn10ms) / n
+		}
 	}
 	if dt := smp.totalEnd - smp.totalStart; dt > 0 {
 		cpus := float64(runtime.NumCPU())
@@ -274,6 +283,10 @@ func (res *Result) printText(out io.Writer) {
 	if res.ServerSendsIn20ms > 0 || res.ServerFramesIn10ms > 0 {
 		p("server's own view: %.2f%% of message POSTs answered within 20 ms, %.2f%% of frames written within 10 ms of their publish",
 			res.ServerSendsIn20ms, res.ServerFramesIn10ms)
+	}
+	if res.ServerWritesQueuedIn5ms > 0 || res.ServerWritesBatchIn10ms > 0 {
+		p("server's writes: %.2f%% waited under 5 ms for their group commit to begin, %.2f%% were in one that took under 10 ms",
+			res.ServerWritesQueuedIn5ms, res.ServerWritesBatchIn10ms)
 	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)

@@ -141,7 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Metrics == nil {
 		m.Metrics = whttp.NewMetrics()
 	}
-	observeBatches(m.Store, m.Metrics.ObserveBatch, func(op string, err error) {
+	observeBatches(m.Store, m.Metrics.ObserveBatch, m.Metrics.ObserveWrite, func(op string, err error) {
 		m.Metrics.StoreError(op)
 		if op != "commit" { // a failed commit is answered to its callers, who log it
 			m.Log.Warn("store", "op", op, "err", err)
