@@ -33,6 +33,7 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 		return nil, err
 	}
 	s.SetCommitGather(gather)
+	sqlite.SetWALSyncHeld(!cfg.PlainWALSync)
 	return s, nil
 }
 
