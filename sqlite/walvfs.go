@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -63,87 +61,6 @@ type walFile struct {
 
 	writes, baseWrites int64       // SQLite's writes, and the default VFS's: for tests
 	fail               atomic.Bool // tests: the default VFS's writes fail, as a full disk's would
-
-	// The sync that keeps the writer's processor (heldSync): the file's descriptor (-1 when it
-	// could not be told for certain), whether the default VFS has synced it once, what makes a
-	// sync slow and how long one turns heldSync off (heldSyncSlow and heldSyncPause, unless a
-	// test sets other values before its next Update), until when (Unix ns) it is off, and for
-	// tests how many there were and a failure to report instead of syncing.
-	fd           int32
-	synced       bool
-	slow, pause  time.Duration
-	heldOffUntil int64
-	heldSyncs    int64
-	heldFail     atomic.Bool
-}
-
-// walSyncHeld is SetWALSyncHeld's setting, for every store of the process.
-var walSyncHeld atomic.Bool
-
-func init() { walSyncHeld.Store(true) }
-
-// WALSyncHeld reports SetWALSyncHeld's setting.
-func WALSyncHeld() bool { return walSyncHeld.Load() }
-
-// SetWALSyncHeld chooses how the write connection syncs its WAL at each commit, for every store
-// of the process: true (the default) keeps the writer's processor through the sync (heldSync),
-// false syncs through Go's usual system-call path. Both are the same fdatasync, as durable.
-func SetWALSyncHeld(held bool) { walSyncHeld.Store(held) }
-
-// heldSyncSlow and heldSyncPause bound what heldSync can hold: after a sync slower than
-// heldSyncSlow the file syncs the usual way for heldSyncPause.
-const (
-	heldSyncSlow  = 50 * time.Millisecond
-	heldSyncPause = time.Minute
-)
-
-// heldSync is a commit's sync of the WAL made without telling Go's scheduler: the writer keeps
-// its processor (P) through the fdatasync. Through the usual path, a sync of more than a few
-// microseconds hands the processor to other goroutines, and when the sync returns the writer
-// finds both processors busy and queues to run again behind request handlers and stream
-// writers: at full load half its time went to that wait, and every write waits for the writer
-// (docs/PERFORMANCE.md, "The writer's sync keeps its processor"). The price is that the
-// processor runs nothing else meanwhile, and that a garbage collection's stop-the-world waits
-// for the sync to end; so a sync slower than heldSyncSlow (a stalling disk) turns this off for
-// heldSyncPause, and the other processor serves everything else during any sync. It is the
-// same fdatasync the default VFS makes for the WAL, and its failure is reported as the
-// default VFS would (SQLITE_IOERR_FSYNC): never retried through another call, which could
-// report success for data the kernel has already dropped.
-func (f *walFile) heldSync() int32 {
-	start := time.Now()
-	var errno unix.Errno
-	if f.heldFail.Load() {
-		errno = unix.EIO
-	} else {
-		for {
-			_, _, errno = unix.RawSyscall(unix.SYS_FDATASYNC, uintptr(f.fd), 0, 0)
-			if errno != unix.EINTR {
-				break
-			}
-		}
-	}
-	f.heldSyncs++
-	if d := time.Since(start); d > f.slow {
-		f.heldOffUntil = time.Now().Add(f.pause).UnixNano()
-	}
-	if errno != 0 {
-		return sqlite3.SQLITE_IOERR_FSYNC
-	}
-	return sqlite3.SQLITE_OK
-}
-
-// walDescriptor returns the descriptor of the WAL the default VFS just opened at pFile, or -1.
-// SQLite's unixFile begins with three pointers and then the descriptor; that is read, and
-// trusted only if it is the open file at the WAL's path (device and inode), so a different
-// layout in a later SQLite turns heldSync off instead of syncing another file.
-func walDescriptor(pFile uintptr, name string) int32 {
-	fd := *(*int32)(cptr(pFile + 3*unsafe.Sizeof(uintptr(0))))
-	var byFD, byName unix.Stat_t
-	if fd < 0 || unix.Fstat(int(fd), &byFD) != nil || unix.Stat(name, &byName) != nil ||
-		byFD.Dev != byName.Dev || byFD.Ino != byName.Ino {
-		return -1
-	}
-	return fd
 }
 
 // registerWALVFS registers walVFSName once per process.
@@ -206,9 +123,7 @@ func walOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags u
 		m.FxFileControl = fnptr(walFileControl)
 		walMethods[file.FpMethods] = methods
 	}
-	name := libc.GoString(zName)
-	walFiles[pFile] = &walFile{name: name, base: (*sqlite3.Tsqlite3_io_methods)(cptr(file.FpMethods)),
-		fd: walDescriptor(pFile, name), slow: heldSyncSlow, pause: heldSyncPause}
+	walFiles[pFile] = &walFile{name: libc.GoString(zName), base: (*sqlite3.Tsqlite3_io_methods)(cptr(file.FpMethods))}
 	file.FpMethods = methods
 	return rc
 }
@@ -281,14 +196,7 @@ func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
 	if rc != sqlite3.SQLITE_OK {
 		return rc
 	}
-	if f.synced && f.fd >= 0 && walSyncHeld.Load() && time.Now().UnixNano() >= f.heldOffUntil {
-		return f.heldSync()
-	}
-	rc = (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&f.base.FxSync)))(tls, pFile, flags)
-	if rc == sqlite3.SQLITE_OK {
-		f.synced = true // the default VFS's first sync also synced the directory of a new WAL
-	}
-	return rc
+	return (*(*func(*libc.TLS, uintptr, int32) int32)(unsafe.Pointer(&f.base.FxSync)))(tls, pFile, flags)
 }
 
 func walFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"wardline"
 )
@@ -137,121 +136,6 @@ func TestWALWriteFailureFailsTheCommit(t *testing.T) {
 	}
 	var check string
 	if err := s.rdb.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
-		t.Errorf("integrity_check: %q, %v", check, err)
-	}
-}
-
-// probeTable makes a table for the WAL tests and returns a function that inserts row k in an
-// Update of its own.
-func probeTable(t *testing.T, s *Store) func(k int) error {
-	t.Helper()
-	ctx := context.Background()
-	exec := func(query string, args ...any) error {
-		return s.Update(ctx, func(tx wardline.Tx) error {
-			_, err := tx.(*txn).db.exec(ctx, query, args...)
-			return err
-		})
-	}
-	if err := exec(`CREATE TABLE IF NOT EXISTS sync_probe (k INTEGER PRIMARY KEY, v BLOB NOT NULL)`); err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	return func(k int) error { return exec(`INSERT INTO sync_probe (k, v) VALUES (?, randomblob(100))`, k) }
-}
-
-// The commits' syncs of the WAL keep the writer's processor (heldSync) once the default VFS has
-// made the file's first sync; they sync the WAL itself (its descriptor was recognised by device
-// and inode); SetWALSyncHeld(false) sends them the usual way; and every commit is in the file as
-// a crash would leave it. Not parallel: the setting is the process's.
-func TestWALSyncHeld(t *testing.T) {
-	s := mustOpen(t)
-	insert := probeTable(t, s)
-	f := wrappedWAL(s.path + "-wal")
-	if f == nil {
-		t.Fatal("the write connection's WAL is not wrapped")
-	}
-	if f.fd < 0 {
-		t.Fatal("the WAL's descriptor was not recognised: every sync goes the usual way (has SQLite's unixFile changed?)")
-	}
-	if !WALSyncHeld() {
-		t.Fatal("held syncs are not the default")
-	}
-	before := f.heldSyncs
-	for k := range 5 {
-		if err := insert(k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := f.heldSyncs - before; got != 5 {
-		t.Errorf("5 commits made %d held syncs, want 5", got)
-	}
-	SetWALSyncHeld(false)
-	defer SetWALSyncHeld(true)
-	before = f.heldSyncs
-	for k := 5; k < 8; k++ {
-		if err := insert(k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if f.heldSyncs != before {
-		t.Errorf("with SetWALSyncHeld(false), %d held syncs", f.heldSyncs-before)
-	}
-	var n int
-	if err := s.rdb.QueryRow(`SELECT COUNT(*) FROM sync_probe`).Scan(&n); err != nil || n != 8 {
-		t.Errorf("rows: %d, %v; want 8", n, err)
-	}
-}
-
-// A sync slower than the file's bound turns held syncs off for its pause: a stalling disk holds
-// one processor (and any stop-the-world) for one sync, not for every commit.
-func TestWALSyncHeldBacksOffAfterASlowSync(t *testing.T) {
-	s := mustOpen(t)
-	insert := probeTable(t, s)
-	f := wrappedWAL(s.path + "-wal")
-	if f == nil || f.fd < 0 {
-		t.Fatal("the WAL is not wrapped, or its descriptor not recognised")
-	}
-	f.slow, f.pause = 0, time.Hour // every sync is "slow"
-	before := f.heldSyncs
-	for k := range 4 {
-		if err := insert(k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := f.heldSyncs - before; got != 1 {
-		t.Errorf("after a slow held sync, %d held syncs in 4 commits; want 1, then the usual path", got)
-	}
-}
-
-// A held sync that fails fails its commit (never answered as stored, never retried through a
-// second sync that could report success for data already dropped), and the store goes on.
-func TestWALSyncHeldFailureFailsTheCommit(t *testing.T) {
-	s := mustOpen(t)
-	insert := probeTable(t, s)
-	if err := insert(1); err != nil {
-		t.Fatal(err)
-	}
-	f := wrappedWAL(s.path + "-wal")
-	if f == nil || f.fd < 0 {
-		t.Fatal("the WAL is not wrapped, or its descriptor not recognised")
-	}
-	f.heldFail.Store(true)
-	err := insert(2)
-	f.heldFail.Store(false)
-	if err == nil {
-		t.Fatal("a commit whose sync failed was answered as stored")
-	}
-	if err := insert(3); err != nil {
-		t.Fatalf("insert 3 after the failed sync: %v", err)
-	}
-	keys, err := s.queries.strings(context.Background(), `SELECT CAST(k AS TEXT) FROM sync_probe ORDER BY k`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(keys, ","); got != "1,3" {
-		t.Errorf("rows after the failed sync: %s, want 1,3", got)
-	}
-	var check string
-	if err := s.rdb.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check: %q, %v", check, err)
 	}
 }

@@ -33,7 +33,6 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 		return nil, err
 	}
 	s.SetCommitGather(gather)
-	sqlite.SetWALSyncHeld(!cfg.PlainWALSync)
 	return s, nil
 }
 

@@ -53,10 +53,6 @@ type Config struct {
 	// steady load ("2ms"; "0" never). See sqlite.SetCommitGather.
 	CommitGather string
 
-	// PlainWALSync makes the SQLite writer sync its WAL through Go's usual system-call path,
-	// giving its processor up during the sync. See sqlite.SetWALSyncHeld.
-	PlainWALSync bool
-
 	// The audit log's witnesses: a file that receives every signed checkpoint (default
 	// DATA_DIR/audit-checkpoints.log; "off" for none) and, with AuditSyslog, the system log.
 	AuditWitnessFile string
@@ -127,7 +123,6 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.DebugAddr, "debug-addr", "", `serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. "127.0.0.1:6060" (off by default)`)
 	stringFlag(fs, &c.HeapFloor, "heap-floor", "64MiB", `let the Go heap grow to this size before collecting garbage, however little of it is live ("off" for Go's default; ignored when GOGC is set; GOMEMLIMIT still bounds it)`)
 	stringFlag(fs, &c.CommitGather, "commit-gather", sqlite.DefaultCommitGather.String(), `SQLite: under a steady stream of writes, let a batch wait this long from its first write for more to share its commit and sync (fewer commits, less CPU a message, at most this much more latency; "0" to commit every batch at once). Writes are answered only once durable either way; PostgreSQL ignores it`)
-	boolFlag(fs, &c.PlainWALSync, "plain-wal-sync", `SQLite: sync the WAL at each commit through Go's usual system-call path, which lends the writer's processor to other work during the sync, instead of keeping it so that the writer goes on at once (a sync over 50 ms turns that off for a minute by itself). Equally durable either way; for comparison and for disks that stall; PostgreSQL ignores it`)
 	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 

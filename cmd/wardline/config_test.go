@@ -32,28 +32,3 @@ func TestCommitGatherFlag(t *testing.T) {
 		}
 	}
 }
-
-// --plain-wal-sync sends the SQLite writer's WAL syncs through Go's usual system-call path; the
-// default keeps its processor through them (sqlite.SetWALSyncHeld).
-func TestPlainWALSyncFlag(t *testing.T) {
-	defer sqlite.SetWALSyncHeld(true)
-	for _, tc := range []struct {
-		args []string
-		held bool
-	}{{nil, true}, {[]string{"--plain-wal-sync"}, false}} {
-		m := NewMain(io.Discard, io.Discard)
-		if err := m.ParseFlags(append([]string{"--data-dir", t.TempDir()}, tc.args...)); err != nil {
-			t.Fatal(err)
-		}
-		store, err := openStore(context.Background(), &m.Config)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := sqlite.WALSyncHeld(); got != tc.held {
-			t.Errorf("flags %v: WAL syncs held %v, want %v", tc.args, got, tc.held)
-		}
-		if err := store.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
