@@ -266,10 +266,11 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		err     error
 		retry   bool
 	)
+	var took time.Duration // the batch's time, once it has settled
 	answer := func(r *writeReq, err error) {
 		r.done <- err
 		if s.WriteObserver != nil {
-			s.WriteObserver(began.Sub(r.queued), time.Since(began))
+			s.WriteObserver(began.Sub(r.queued), took)
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -281,6 +282,7 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 			s.ErrorObserver(err)
 		}
 		if !retry || attempt >= 4 || ctx.Err() != nil {
+			took = time.Since(began)
 			for _, r := range batch {
 				answer(r, err)
 			}
@@ -288,6 +290,7 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		}
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
+	took = time.Since(began)
 	committed := 0
 	for i, r := range batch {
 		res := results[i]

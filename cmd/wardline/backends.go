@@ -36,11 +36,10 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 	return s, nil
 }
 
-// observeBatches reports every committed group's size to batch and every write's wait and batch
-// time to write, whichever store it is, and its
-// failures to storeErr: "commit" (a PostgreSQL batch attempt) or "audit_search" (a SQLite run
-// filing audit entries for search, which fails no write). A SQLite store's WAL restarts are
-// given to walRestarts.
+// observeBatches reports, whichever store it is, every committed group's size to batch, every
+// write's wait for its group and that group's time to write, and its failures to storeErr:
+// "commit" (a PostgreSQL batch attempt) or "audit_search" (a SQLite run filing audit entries for
+// search, which fails no write). A SQLite store's WAL restarts are given to walRestarts.
 func observeBatches(store wardline.Store, batch func(int), write func(queued, batch time.Duration), storeErr func(op string, err error), walRestarts func(func() int64)) {
 	switch s := store.(type) {
 	case *sqlite.Store:
