@@ -269,7 +269,9 @@ func (s *Store) walFramesByTree(tb testing.TB, from, to int64) []treeFrames {
 	for name, n := range count {
 		out = append(out, treeFrames{name, n})
 	}
-	slices.SortFunc(out, func(a, b treeFrames) int { return cmp.Or(cmp.Compare(b.frames, a.frames), strings.Compare(a.name, b.name)) })
+	slices.SortFunc(out, func(a, b treeFrames) int {
+		return cmp.Or(cmp.Compare(b.frames, a.frames), strings.Compare(a.name, b.name))
+	})
 	return out
 }
 
