@@ -242,6 +242,7 @@ func (s *Store) walFramesByTree(tb testing.TB, from, to int64) []treeFrames {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var name string
 		var page uint32
@@ -261,7 +262,7 @@ func (s *Store) walFramesByTree(tb testing.TB, from, to int64) []treeFrames {
 		}
 		name := owner[binary.BigEndian.Uint32(wal[off:off+4])]
 		if name == "" {
-			name = "(free or past the end)"
+			name = "unowned" // a free page, or one past the end (names are metric units: no spaces)
 		}
 		count[name]++
 	}
