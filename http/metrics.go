@@ -32,6 +32,7 @@ type Metrics struct {
 	batchSize     prometheus.Histogram
 	writeQueued   prometheus.Histogram // per write: waiting for its batch to begin
 	writeBatch    prometheus.Histogram // per write: its batch's run, commit and sync
+	commitSync    prometheus.Histogram // per SQLite commit: the COMMIT alone (frames and sync)
 	catchUps      prometheus.Counter
 	connections   prometheus.GaugeFunc
 	connectionsFn func() float64
@@ -72,6 +73,9 @@ func NewMetrics() *Metrics {
 	m.writeBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "wardline_store_write_batch_seconds", Help: "Per write: how long the group commit that settled it took (its statements, commit and sync).", Buckets: fast,
 	})
+	m.commitSync = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "wardline_store_commit_seconds", Help: "Per SQLite group commit: its COMMIT alone, writing the WAL frames and syncing them (mostly the disk); not on PostgreSQL, whose commit is pipelined with the batch's audit entries.", Buckets: fast,
+	})
 	m.catchUps = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "wardline_catchup_messages_total", Help: "Messages queued to streams by the catch-up from the store (bus events a node may have missed); already-sent ones are skipped at write.",
 	})
@@ -100,7 +104,7 @@ func NewMetrics() *Metrics {
 		}
 		return m.walRestartsFn()
 	})
-	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.writeQueued, m.writeBatch, m.catchUps, m.connections, busSubs, walRestarts,
+	m.Registry.MustRegister(m.requests, m.accepted, m.fanout, m.busTransit, m.storeErrors, m.busErrors, m.batchSize, m.writeQueued, m.writeBatch, m.commitSync, m.catchUps, m.connections, busSubs, walRestarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -123,6 +127,9 @@ func (m *Metrics) ObserveWrite(queued, batch time.Duration) {
 	m.writeQueued.Observe(queued.Seconds())
 	m.writeBatch.Observe(batch.Seconds())
 }
+
+// ObserveCommit records how long one group commit's COMMIT took (a SQLite store's CommitObserver).
+func (m *Metrics) ObserveCommit(d time.Duration) { m.commitSync.Observe(d.Seconds()) }
 
 // StoreError counts a store failure.
 func (m *Metrics) StoreError(op string) { m.storeErrors.WithLabelValues(op).Inc() }

@@ -71,6 +71,11 @@ type Store struct {
 	// ErrorObserver, when set before the first Update, is told of failures that do not fail a
 	// write: a run filing audit entries for search (fileAudit).
 	ErrorObserver func(error)
+	// CommitObserver, when set before the first Update, is told how long each group commit's
+	// COMMIT took: writing its WAL frames and syncing them, so mostly the disk. When writes are
+	// slow and this is too, the disk is what is slow (a sync is 0.6 ms here, but 3-9 ms in runs
+	// on a busy shared disk: docs/PERFORMANCE.md).
+	CommitObserver func(time.Duration)
 
 	// The WAL is copied into the database by a goroutine of its own (checkpointer), not by
 	// the writer at the commit that crosses SQLite's threshold: ckdb is its connection, commits
@@ -548,7 +553,10 @@ func (s *Store) runBatch(batch []*writeReq, errs []error) []error {
 	}
 	err := tx.log.persist(ctx, s.wq)
 	if err == nil {
-		_, err = s.wq.db.exec(ctx, "COMMIT")
+		began := time.Now()
+		if _, err = s.wq.db.exec(ctx, "COMMIT"); err == nil && s.CommitObserver != nil {
+			s.CommitObserver(time.Since(began))
+		}
 	}
 	if err != nil {
 		_, _ = s.wq.db.exec(ctx, "ROLLBACK")

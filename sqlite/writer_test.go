@@ -614,3 +614,22 @@ func TestWriteObserver(t *testing.T) {
 	s := mustOpen(t)
 	storetest.CheckWriteTiming(t, s, func(f func(queued, batch time.Duration)) { s.WriteObserver = f })
 }
+
+// CommitObserver is told of each batch's COMMIT, once.
+func TestCommitObserver(t *testing.T) {
+	s := mustOpen(t)
+	var commits []time.Duration
+	s.CommitObserver = func(d time.Duration) { commits = append(commits, d) } // the writer goroutine alone
+	storetest.MustCreateOrg(t, s, "Observed Trust")
+	if len(commits) != 1 || commits[0] <= 0 {
+		t.Fatalf("one committed batch: observed %v, want one positive duration", commits)
+	}
+	// A batch whose only write fails still commits (its savepoint rolled back, nothing else).
+	failed := errors.New("refused")
+	if err := s.Update(context.Background(), func(wardline.Tx) error { return failed }); !errors.Is(err, failed) {
+		t.Fatalf("update: %v", err)
+	}
+	if len(commits) != 2 {
+		t.Fatalf("two batches: observed %d commits", len(commits))
+	}
+}

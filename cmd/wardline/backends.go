@@ -39,13 +39,15 @@ func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
 // observeBatches reports, whichever store it is, every committed group's size to batch, every
 // write's wait for its group and that group's time to write, and its failures to storeErr:
 // "commit" (a PostgreSQL batch attempt) or "audit_search" (a SQLite run filing audit entries for
-// search, which fails no write). A SQLite store's WAL restarts are given to walRestarts.
-func observeBatches(store wardline.Store, batch func(int), write func(queued, batch time.Duration), storeErr func(op string, err error), walRestarts func(func() int64)) {
+// search, which fails no write). A SQLite store's WAL restarts are given to walRestarts, and
+// the time of each of its COMMITs (frames and sync) to commit.
+func observeBatches(store wardline.Store, batch func(int), write func(queued, batch time.Duration), storeErr func(op string, err error), walRestarts func(func() int64), commit func(time.Duration)) {
 	switch s := store.(type) {
 	case *sqlite.Store:
 		s.BatchObserver = batch
 		s.WriteObserver = write
 		s.ErrorObserver = func(err error) { storeErr("audit_search", err) }
+		s.CommitObserver = commit
 		walRestarts(s.WALRestarts)
 	case *postgres.Store:
 		s.BatchObserver = batch

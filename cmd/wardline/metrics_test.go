@@ -57,11 +57,12 @@ func TestMetrics(t *testing.T) {
 	if m := fanout.FindStringSubmatch(out); m == nil || m[1] == "0" {
 		t.Errorf("fan-out latency recorded nothing for a delivered message: %v", m)
 	}
-	// Every write (the users, the conversation, the message) is timed, waiting and in its batch.
-	for _, name := range []string{"wardline_store_write_queued_seconds", "wardline_store_write_batch_seconds"} {
+	// Every write (the users, the conversation, the message) is timed, waiting and in its batch,
+	// and every SQLite commit's COMMIT.
+	for _, name := range []string{"wardline_store_write_queued_seconds", "wardline_store_write_batch_seconds", "wardline_store_commit_seconds"} {
 		m := regexp.MustCompile(name + `_count (\d+)`).FindStringSubmatch(out)
 		if m == nil || m[1] == "0" {
-			t.Errorf("%s counted no write: %v", name, m)
+			t.Errorf("%s counted nothing: %v", name, m)
 		}
 	}
 	for _, secret := range []string{conv.ID, alice.User.ID, bob.User.ID, alice.User.Email, "Bed 4", "handover"} {

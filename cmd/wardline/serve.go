@@ -146,7 +146,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if op != "commit" { // a failed commit is answered to its callers, who log it
 			m.Log.Warn("store", "op", op, "err", err)
 		}
-	}, m.Metrics.WALRestarts)
+	}, m.Metrics.WALRestarts, m.Metrics.ObserveCommit)
 	// The hub exists only later; a gap the bus reports before then needs no catch-up.
 	var hub atomic.Pointer[whttp.Hub]
 	if m.Bus, err = openBus(ctx, &m.Config, d.master, m.Log, busHooks{
