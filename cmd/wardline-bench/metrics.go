@@ -22,6 +22,9 @@ type storeStats struct {
 	// writes, those that waited under 5 ms for their group commit to begin, and those whose
 	// group commit took under 10 ms.
 	writes, writesQueuedIn5ms, writesBatchIn10ms float64
+	// A SQLite server's COMMITs alone (WAL frames written and synced: mostly the disk): all, and
+	// those that took over 20 ms.
+	syncs, syncsIn20ms float64
 }
 
 // The histogram series storeStats.add reads: their buckets are cumulative, so the one at the
@@ -31,6 +34,7 @@ const (
 	frameSeries = `wardline_fanout_seconds_bucket{le=`
 	queueSeries = `wardline_store_write_queued_seconds_bucket{le=`
 	batchSeries = `wardline_store_write_batch_seconds_bucket{le=`
+	syncSeries  = `wardline_store_commit_seconds_bucket{le=`
 )
 
 // add takes one line of the Prometheus text format into st; groupCommits reports that it was
@@ -67,6 +71,10 @@ func (st *storeStats) add(line string) (groupCommits bool) {
 		st.writesQueuedIn5ms += v
 	case batchSeries + `"0.01"}`:
 		st.writesBatchIn10ms += v
+	case syncSeries + `"+Inf"}`:
+		st.syncs += v
+	case syncSeries + `"0.02"}`:
+		st.syncsIn20ms += v
 	}
 	return false
 }

@@ -24,6 +24,9 @@ func TestStoreStatsFromMetrics(t *testing.T) {
 		`wardline_store_write_batch_seconds_bucket{le="0.005"} 30000`,
 		`wardline_store_write_batch_seconds_bucket{le="0.01"} 47000`,
 		`wardline_store_write_batch_seconds_bucket{le="+Inf"} 48000`,
+		`wardline_store_commit_seconds_bucket{le="0.01"} 11900`,
+		`wardline_store_commit_seconds_bucket{le="0.02"} 11990`,
+		`wardline_store_commit_seconds_bucket{le="+Inf"} 12000`,
 		`garbage`,
 	} {
 		if st.add(line) {
@@ -31,7 +34,7 @@ func TestStoreStatsFromMetrics(t *testing.T) {
 		}
 	}
 	want := storeStats{calls: 48000, commits: 12000, walRestarts: 2, sends: 22072, sendsIn20ms: 21417, frames: 220720, framesIn10ms: 220158,
-		writes: 48000, writesQueuedIn5ms: 40000, writesBatchIn10ms: 47000}
+		writes: 48000, writesQueuedIn5ms: 40000, writesBatchIn10ms: 47000, syncs: 12000, syncsIn20ms: 11990}
 	if st != want || !counted {
 		t.Errorf("read %+v (group commits seen: %v), want %+v", st, counted, want)
 	}

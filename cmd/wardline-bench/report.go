@@ -76,6 +76,10 @@ type Result struct {
 	// under 10 ms. A send slow in the server but quick in its commit waited for the writer.
 	ServerWritesQueuedIn5ms float64 `json:"server_writes_queued_within_5ms_pct,omitempty"`
 	ServerWritesBatchIn10ms float64 `json:"server_writes_batch_within_10ms_pct,omitempty"`
+	// And of a SQLite server's commits in the window: how many of their COMMITs (the WAL frames
+	// written and synced) took over 20 ms: the disk's stalls.
+	ServerCommits         int `json:"server_commits,omitempty"`
+	ServerCommitsOver20ms int `json:"server_commits_over_20ms,omitempty"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -205,6 +209,10 @@ func (b *Bench) result(w Window, smp *samples, drained bool) *Result {
 			res.ServerWritesQueuedIn5ms = 100 * (smp.store1.writesQueuedIn5ms - smp.store0.writesQueuedIn5ms) / n
 			res.ServerWritesBatchIn10ms = 100 * (smp.store1.writesBatchIn10ms - smp.store0.writesBatchIn10ms) / n
 		}
+		if n := smp.store1.syncs - smp.store0.syncs; n > 0 {
+			res.ServerCommits = int(n)
+			res.ServerCommitsOver20ms = int(n - (smp.store1.syncsIn20ms - smp.store0.syncsIn20ms))
+		}
 	}
 	if dt := smp.totalEnd - smp.totalStart; dt > 0 {
 		cpus := float64(runtime.NumCPU())
@@ -287,6 +295,10 @@ func (res *Result) printText(out io.Writer) {
 	if res.ServerWritesQueuedIn5ms > 0 || res.ServerWritesBatchIn10ms > 0 {
 		p("server's writes: %.2f%% waited under 5 ms for their group commit to begin, %.2f%% were in one that took under 10 ms",
 			res.ServerWritesQueuedIn5ms, res.ServerWritesBatchIn10ms)
+	}
+	if res.ServerCommits > 0 {
+		p("server's commits: %d of %d took over 20 ms to write and sync their WAL frames (the disk's stalls)",
+			res.ServerCommitsOver20ms, res.ServerCommits)
 	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)
