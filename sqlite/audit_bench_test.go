@@ -3,14 +3,11 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -210,25 +207,19 @@ func BenchmarkSendWALFrames(b *testing.B) {
 			b.ReportMetric(float64(f1-f0)/float64(b.N), "frames/send")
 			b.ReportMetric(float64(writes.Load())/float64(max(batches.Load(), 1)), "writes/batch")
 			// Whose pages they are, for the b-trees with a tenth of a frame a send or more.
-			for _, t := range s.walFramesByTree(b, f0, f1) {
-				if per := float64(t.frames) / float64(b.N); per >= 0.1 {
-					b.ReportMetric(per, t.name+"-frames/send")
+			for name, n := range s.walFramesByTree(b, f0, f1) {
+				if per := float64(n) / float64(b.N); per >= 0.1 {
+					b.ReportMetric(per, name+"-frames/send")
 				}
 			}
 		})
 	}
 }
 
-// treeFrames is how many WAL frames hold pages of one table or index.
-type treeFrames struct {
-	name   string
-	frames int64
-}
-
-// walFramesByTree answers whose pages the WAL's frames from..to (counted from 0) hold, most
-// first: the b-tree each page belongs to now, by SQLite's dbstat table. It reads the WAL file
-// itself, whose frames are a 24-byte header (the page number first) and the page.
-func (s *Store) walFramesByTree(tb testing.TB, from, to int64) []treeFrames {
+// walFramesByTree counts the WAL's frames from..to (counted from 0) by the table or index their
+// page belongs to now, by SQLite's dbstat table. It reads the WAL file itself, whose frames are a
+// 24-byte header (the page number first) and the page.
+func (s *Store) walFramesByTree(tb testing.TB, from, to int64) map[string]int64 {
 	wal, err := os.ReadFile(s.path + "-wal")
 	if err != nil {
 		tb.Fatal(err)
@@ -266,14 +257,7 @@ func (s *Store) walFramesByTree(tb testing.TB, from, to int64) []treeFrames {
 		}
 		count[name]++
 	}
-	var out []treeFrames
-	for name, n := range count {
-		out = append(out, treeFrames{name, n})
-	}
-	slices.SortFunc(out, func(a, b treeFrames) int {
-		return cmp.Or(cmp.Compare(b.frames, a.frames), strings.Compare(a.name, b.name))
-	})
-	return out
+	return count
 }
 
 // walFrames answers how many frames the WAL holds.
