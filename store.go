@@ -41,7 +41,12 @@ type Reader interface {
 	OrgByName(ctx context.Context, name string) (*Org, error)
 
 	User(ctx context.Context, id string) (*User, error)
-	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UserByOrgEmail is the organisation's account with this (normalised) email address. An
+	// address is unique within an organisation; one person may hold it in several.
+	UserByOrgEmail(ctx context.Context, orgID, email string) (*User, error)
+	// UsersByEmail lists the accounts with this (normalised) email address in every
+	// organisation, the oldest first (sign-in, before the organisation is known).
+	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, string, error)
 
 	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, error)

@@ -271,6 +271,9 @@ type LoginResult struct {
 // AuthService signs people in and out and resolves tokens to actors.
 type AuthService interface {
 	Login(ctx context.Context, email, password string) (*LoginResult, error)
+	// LoginAt is Login to the address's account in one organisation (its id or name): an
+	// address is unique within an organisation, and one person may hold it in several.
+	LoginAt(ctx context.Context, org, email, password string) (*LoginResult, error)
 	Logout(ctx context.Context) error
 	Authenticate(ctx context.Context, token, addr string) (*Actor, error)
 	ChangePassword(ctx context.Context, current, next string) error

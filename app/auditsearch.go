@@ -51,11 +51,11 @@ func (s *AuditService) auditFilter(ctx context.Context, a *wardline.Actor, q war
 		if q.ActorID != "" {
 			return f, nil, errInvalid("give actor_id or actor_email, not both")
 		}
-		u, err := s.store.UserByEmail(ctx, wardline.NormalizeEmail(q.ActorEmail))
+		u, err := s.store.UserByOrgEmail(ctx, a.User.OrgID, wardline.NormalizeEmail(q.ActorEmail))
 		if err != nil && !isNotFound(err) {
 			return f, nil, err
 		}
-		if u == nil || u.OrgID != a.User.OrgID {
+		if u == nil {
 			f.ActorID = wardline.NewID() // nobody: the search finds nothing, as for an unknown id
 		} else {
 			f.ActorID = u.ID

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"wardline"
@@ -61,10 +62,20 @@ func (s *AuthService) lockedUntil(ctx context.Context, key string, max int, wind
 	return last.Add(lock), nil
 }
 
-// Login checks an email and password. Wrong email and wrong password answer alike; a locked
-// account or a noisy address are refused before the password is looked at.
+// Login checks an email and password against the account the address signs in to by default
+// (LoginAt with no organisation).
 func (s *AuthService) Login(ctx context.Context, email, password string) (*wardline.LoginResult, error) {
+	return s.LoginAt(ctx, "", email, password)
+}
+
+// LoginAt checks an email and password against the address's account in org (an organisation's
+// id or name, in any case), or, when org is empty, its default account (account). Wrong email,
+// wrong organisation and wrong password answer alike, after one password hash each, so that
+// nobody learns without the password whether or where an address has an account; a locked
+// address or a noisy source address are refused before the password is looked at.
+func (s *AuthService) LoginAt(ctx context.Context, org, email, password string) (*wardline.LoginResult, error) {
 	email = wardline.NormalizeEmail(email)
+	org = strings.TrimSpace(org)
 	actor := wardline.ActorFromContext(ctx)
 	addr := ""
 	if actor != nil {
@@ -73,9 +84,12 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 	if email == "" || password == "" || len(email) > 254 || len(password) > 1024 {
 		return nil, wardline.Errorf(wardline.EINVALID, "email and password are required")
 	}
+	if len(org) > 200 {
+		return nil, wardline.Errorf(wardline.EINVALID, "org must be an organisation's id or name")
+	}
 
-	user, err := s.store.UserByEmail(ctx, email)
-	if err != nil && !isNotFound(err) {
+	user, err := s.account(ctx, org, email)
+	if err != nil {
 		return nil, err
 	}
 	policy := wardline.DefaultPolicy
@@ -145,6 +159,38 @@ func (s *AuthService) Login(ctx context.Context, email, password string) (*wardl
 		return nil, s.demandSecondFactor(ctx, user, methods)
 	}
 	return s.startSession(ctx, user, policy, "password")
+}
+
+// account is the account that a sign-in with email (normalised) and org reaches, or nil. An
+// address is unique within an organisation, and one person may hold it in several (bank staff,
+// doctors on rotation). Without org it is the oldest account that is active, or the oldest of
+// all when none is (so that a suspended account still answers 403 after the right password).
+func (s *AuthService) account(ctx context.Context, org, email string) (*wardline.User, error) {
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil || len(users) == 0 {
+		return nil, err
+	}
+	if org == "" {
+		for _, u := range users {
+			if u.Active() {
+				return u, nil
+			}
+		}
+		return users[0], nil
+	}
+	for _, u := range users {
+		if u.OrgID == org {
+			return u, nil
+		}
+		o, err := s.store.Org(ctx, u.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(strings.Join(strings.Fields(o.Name), " "), strings.Join(strings.Fields(org), " ")) {
+			return u, nil
+		}
+	}
+	return nil, nil
 }
 
 // startSession signs user in on the actor's device: a new session, the email's failures

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,81 @@ func TestChangePasswordChecksCurrentFirst(t *testing.T) {
 	}
 	if _, err := e.App.Auth.Authenticate(ctx, res.Token, "x"); code(err) != wardline.EUNAUTHENTICATED {
 		t.Fatalf("the old session outlived the change: %v", err)
+	}
+}
+
+// TestOneAddressInTwoOrganisations: a bank nurse works for two trusts under one NHSmail address.
+// Each trust's admin gives her an account without learning of the other's; she signs in to the
+// older active one by default and to either by naming its organisation, and a wrong
+// organisation answers as a wrong password does.
+func TestOneAddressInTwoOrganisations(t *testing.T) {
+	e := MustOpenEnv(t)
+	ctx := anon(context.Background())
+	const email = "sam.okafor@nhs.net"
+	north, pwNorth, err := e.App.Users.CreateUser(As(e.Admin), wardline.NewUser{Email: email, DisplayName: "Sam Okafor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Add(time.Minute)
+	southOrg, southAdmin, _, err := e.App.Users.CreateOrg(ctx, "Southgate  Community Trust", wardline.NewUser{Email: "admin@southgate.nhs.uk", DisplayName: "Sol Admin"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	south, pwSouth, err := e.App.Users.CreateUser(As(southAdmin), wardline.NewUser{Email: "Sam.Okafor@NHS.net", DisplayName: "Sam Okafor"})
+	if err != nil {
+		t.Fatalf("the same address in another organisation: %v", err)
+	}
+	if south.ID == north.ID || south.OrgID != southOrg.ID || south.Email != email {
+		t.Fatalf("second account: %+v", south)
+	}
+	if _, _, err := e.App.Users.CreateUser(As(e.Admin), wardline.NewUser{Email: email, DisplayName: "Sam Again"}); code(err) != wardline.ECONFLICT {
+		t.Fatalf("the same address twice in one organisation: %v, want conflict", err)
+	}
+
+	signIn := func(org, pw string) (*wardline.User, error) {
+		t.Helper()
+		res, err := e.App.Auth.LoginAt(ctx, org, email, pw)
+		if err != nil {
+			return nil, err
+		}
+		return res.User, nil
+	}
+	for _, c := range []struct {
+		name, org, pw string
+		want          *wardline.User
+	}{
+		{"default: the older account", "", pwNorth, north},
+		{"by id", southOrg.ID, pwSouth, south},
+		{"by name, any case and spacing", " southgate community  TRUST ", pwSouth, south},
+		{"by name, the other", "Test Trust", pwNorth, north},
+	} {
+		got, err := signIn(c.org, c.pw)
+		if err != nil || got.ID != c.want.ID {
+			t.Errorf("%s: got %v, %v; want %s", c.name, got, err, c.want.ID)
+		}
+	}
+	for _, c := range []struct{ name, org, pw string }{
+		{"default with the other account's password", "", pwSouth},
+		{"right organisation, other account's password", southOrg.ID, pwNorth},
+		{"an organisation without the address", "Nowhere Trust", pwSouth},
+		{"an unknown id", wardline.NewID(), pwSouth},
+	} {
+		if _, err := signIn(c.org, c.pw); code(err) != wardline.EUNAUTHENTICATED {
+			t.Errorf("%s: %v, want unauthenticated", c.name, err)
+		}
+	}
+	if _, err := e.App.Auth.LoginAt(ctx, strings.Repeat("x", 201), email, pwSouth); code(err) != wardline.EINVALID {
+		t.Errorf("an over-long org: %v, want invalid", err)
+	}
+
+	// She leaves the first trust: her address now signs in to the other by default.
+	if err := e.App.Users.Offboard(As(e.Admin), north.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := signIn("", pwSouth); err != nil || got.ID != south.ID {
+		t.Errorf("default after leaving the older: got %v, %v; want the other account", got, err)
+	}
+	if _, err := signIn("Test Trust", pwNorth); code(err) != wardline.EFORBIDDEN {
+		t.Errorf("the offboarded account, named: %v, want forbidden", err)
 	}
 }

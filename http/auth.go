@@ -10,6 +10,7 @@ import (
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	Org      string `json:"org,omitempty"` // for an address held in several organisations
 }
 
 type loginResponse struct {
@@ -27,7 +28,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	res, err := s.app.Auth.Login(anonymousContext(r), req.Email, req.Password)
+	res, err := s.app.Auth.LoginAt(anonymousContext(r), req.Org, req.Email, req.Password)
 	if err != nil {
 		s.loginError(w, r, err)
 		return

@@ -102,11 +102,12 @@ func (q queries) CreateUser(ctx context.Context, u *wardline.User) error {
 	return err
 }
 
-// UpdateUser refuses an email address another user has without raising an error in the
-// database, which would abort the whole transaction rather than this one write.
+// UpdateUser refuses an email address another user of the organisation has without raising an
+// error in the database, which would abort the whole transaction rather than this one write.
 func (q queries) UpdateUser(ctx context.Context, u *wardline.User) error {
 	var taken bool
-	if err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE email = $1 AND id <> $2)`, u.Email, u.ID).Scan(&taken); err != nil {
+	if err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE org_id = (SELECT org_id FROM users WHERE id = $2) AND email = $1 AND id <> $2)`,
+		u.Email, u.ID).Scan(&taken); err != nil {
 		return err
 	}
 	if taken {
@@ -126,8 +127,25 @@ func (q queries) User(ctx context.Context, id string) (*wardline.User, error) {
 	return scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 }
 
-func (q queries) UserByEmail(ctx context.Context, email string) (*wardline.User, error) {
-	return scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+func (q queries) UserByOrgEmail(ctx context.Context, orgID, email string) (*wardline.User, error) {
+	return scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = $1 AND email = $2`, orgID, email))
+}
+
+func (q queries) UsersByEmail(ctx context.Context, email string) ([]*wardline.User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 ORDER BY created_at, id`, email)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	users := []*wardline.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
 }
 
 // FindUsers pages through an organisation's users by display name (compared bytewise, as SQLite

@@ -648,27 +648,65 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err != nil {
 			return err
 		}
-		tx, err := db.BeginTx(ctx, nil)
+		if err := applyMigration(ctx, db, name, string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foreignKeysOff marks a migration that rebuilds a table other tables refer to: SQLite's
+// procedure for that turns foreign keys off around the transaction (they cannot be turned off
+// inside one) and checks them before it commits.
+const foreignKeysOff = "-- wardline:foreign-keys-off\n"
+
+// applyMigration runs one migration and records it, in one transaction on one connection.
+func applyMigration(ctx context.Context, db *sql.DB, name, body string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fkOff := strings.HasPrefix(body, foreignKeysOff)
+	if fkOff {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if step := migrationSteps[name]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	if fkOff {
+		rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
 		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
-		if step := migrationSteps[name]; step != nil {
-			if err := step(ctx, tx); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("migration %s: %w", name, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixMicro()); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
+		broken := rows.Next()
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
+		if broken {
+			return fmt.Errorf("migration %s: it leaves rows whose foreign keys refer to nothing", name)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixMicro()); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
 	}
 	return nil
 }

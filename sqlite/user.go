@@ -121,8 +121,25 @@ func (q queries) User(ctx context.Context, id string) (*wardline.User, error) {
 	return scanUser(q.db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
-func (q queries) UserByEmail(ctx context.Context, email string) (*wardline.User, error) {
-	return scanUser(q.db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+func (q queries) UserByOrgEmail(ctx context.Context, orgID, email string) (*wardline.User, error) {
+	return scanUser(q.db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = ? AND email = ?`, orgID, email))
+}
+
+func (q queries) UsersByEmail(ctx context.Context, email string) ([]*wardline.User, error) {
+	rows, err := q.db.query(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY created_at, id`, email)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	users := []*wardline.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
 }
 
 // FindUsers pages through an organisation's users by display name; the cursor is the last

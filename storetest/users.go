@@ -26,25 +26,71 @@ func testUsers(t *testing.T, open opener) {
 				t.Fatalf("User: %v", err)
 			}
 			AssertSame(t, "User", got, u)
-			got, err = s.UserByEmail(ctx, u.Email)
+			got, err = s.UserByOrgEmail(ctx, o.ID, u.Email)
 			if err != nil {
-				t.Fatalf("UserByEmail: %v", err)
+				t.Fatalf("UserByOrgEmail: %v", err)
 			}
-			AssertSame(t, "UserByEmail", got, u)
+			AssertSame(t, "UserByOrgEmail", got, u)
+			all, err := s.UsersByEmail(ctx, u.Email)
+			if err != nil || len(all) != 1 {
+				t.Fatalf("UsersByEmail: got %d users, %v; want 1", len(all), err)
+			}
+			AssertSame(t, "UsersByEmail", all[0], u)
 		})
 		t.Run("ErrDuplicateEmail", func(t *testing.T) {
 			t.Parallel()
 			s, ctx := open(t), t.Context()
-			o, other := MustCreateOrg(t, s, "Northgate"), MustCreateOrg(t, s, "Southgate")
+			o := MustCreateOrg(t, s, "Northgate")
 			u := MustCreateUser(t, s, o.ID, "Alice Adeyemi")
-			for _, orgID := range []string{o.ID, other.ID} {
-				dup := NewUser(orgID, "Alice Again")
-				dup.Email = u.Email
-				err := s.Update(ctx, func(tx wardline.Tx) error { return tx.CreateUser(ctx, dup) })
-				AssertCode(t, err, wardline.ECONFLICT)
-				if _, err := s.User(ctx, dup.ID); wardline.ErrorCode(err) != wardline.ENOTFOUND {
-					t.Errorf("User(duplicate): got %v, want not found", err)
+			dup := NewUser(o.ID, "Alice Again")
+			dup.Email = u.Email
+			err := s.Update(ctx, func(tx wardline.Tx) error { return tx.CreateUser(ctx, dup) })
+			AssertCode(t, err, wardline.ECONFLICT)
+			if _, err := s.User(ctx, dup.ID); wardline.ErrorCode(err) != wardline.ENOTFOUND {
+				t.Errorf("User(duplicate): got %v, want not found", err)
+			}
+		})
+		// One person may work for two organisations under one address (bank staff, doctors on
+		// rotation): each organisation has an account of its own, and neither refuses it.
+		t.Run("SameEmailInAnotherOrg", func(t *testing.T) {
+			t.Parallel()
+			s, ctx := open(t), t.Context()
+			north, south := MustCreateOrg(t, s, "Northgate"), MustCreateOrg(t, s, "Southgate")
+			first := NewUser(south.ID, "Alice Adeyemi")
+			first.CreatedAt = at(1)
+			MustCreateUsers(t, s, first)
+			second := NewUser(north.ID, "Alice Adeyemi")
+			second.Email, second.CreatedAt = first.Email, at(2)
+			MustCreateUsers(t, s, second)
+
+			all, err := s.UsersByEmail(ctx, first.Email)
+			if err != nil {
+				t.Fatalf("UsersByEmail: %v", err)
+			}
+			if len(all) != 2 {
+				t.Fatalf("UsersByEmail: got %d users, want 2", len(all))
+			}
+			AssertSame(t, "UsersByEmail[0] (the older)", all[0], first)
+			AssertSame(t, "UsersByEmail[1]", all[1], second)
+			for _, want := range []*wardline.User{first, second} {
+				got, err := s.UserByOrgEmail(ctx, want.OrgID, want.Email)
+				if err != nil {
+					t.Fatalf("UserByOrgEmail(%s): %v", want.OrgID, err)
 				}
+				AssertSame(t, "UserByOrgEmail", got, want)
+			}
+			// An address change is refused only where the organisation has the address already.
+			bob := MustCreateUser(t, s, north.ID, "Bob Byrne")
+			changed := *bob
+			changed.Email = first.Email
+			err = s.Update(ctx, func(tx wardline.Tx) error { return tx.UpdateUser(ctx, &changed) })
+			AssertCode(t, err, wardline.ECONFLICT)
+			dave := MustCreateUser(t, s, south.ID, "Dave Dlamini")
+			carol := MustCreateUser(t, s, north.ID, "Carol Chen")
+			carol.Email = dave.Email // held in the other organisation only
+			MustUpdate(t, s, func(tx wardline.Tx) error { return tx.UpdateUser(ctx, carol) })
+			if got, err := s.UserByOrgEmail(ctx, north.ID, dave.Email); err != nil || got.ID != carol.ID {
+				t.Errorf("UserByOrgEmail after the change: got %v, %v; want Carol", got, err)
 			}
 		})
 	})
@@ -59,13 +105,19 @@ func testUsers(t *testing.T, open opener) {
 		})
 	})
 
-	t.Run("UserByEmail", func(t *testing.T) {
+	t.Run("UserByOrgEmail", func(t *testing.T) {
 		t.Run("ErrNotFound", func(t *testing.T) {
 			t.Parallel()
 			s, ctx := open(t), t.Context()
-			MustCreateUser(t, s, MustCreateOrg(t, s, "Northgate").ID, "Alice Adeyemi")
-			_, err := s.UserByEmail(ctx, "nobody@example.nhs.uk")
+			north, south := MustCreateOrg(t, s, "Northgate"), MustCreateOrg(t, s, "Southgate")
+			u := MustCreateUser(t, s, north.ID, "Alice Adeyemi")
+			_, err := s.UserByOrgEmail(ctx, north.ID, "nobody@example.nhs.uk")
 			AssertCode(t, err, wardline.ENOTFOUND)
+			_, err = s.UserByOrgEmail(ctx, south.ID, u.Email) // another organisation's account
+			AssertCode(t, err, wardline.ENOTFOUND)
+			if all, err := s.UsersByEmail(ctx, "nobody@example.nhs.uk"); err != nil || len(all) != 0 {
+				t.Errorf("UsersByEmail(unknown): got %d users, %v; want none", len(all), err)
+			}
 		})
 	})
 

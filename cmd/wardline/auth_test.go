@@ -263,3 +263,57 @@ func TestLockedStreamCarriesNoContent(t *testing.T) {
 		t.Fatalf("token after 5 wrong PINs: %d, want 401", s)
 	}
 }
+
+// TestSignInToOneOfTwoOrganisations drives sign-in over HTTP for an address held in two
+// organisations of one deployment: here both admins use the same address. The second is reached
+// by naming its organisation; without the name its password is simply wrong; and the first
+// organisation's admin can give an account to an address the second already has.
+func TestSignInToOneOfTwoOrganisations(t *testing.T) {
+	ts := MustRunServer(t)
+	ctx := wardline.NewContextWithActor(context.Background(), &wardline.Actor{Addr: "test"})
+	org2, admin2, initial, err := ts.Main.App.Users.CreateOrg(ctx, "Southgate Community Trust", wardline.NewUser{Email: ts.Admin.User.Email, DisplayName: "Sol Admin"}, false)
+	if err != nil {
+		t.Fatalf("a second organisation whose admin has the first's address: %v", err)
+	}
+	login := func(body map[string]any) (int, []byte, *wardline.User, string) {
+		t.Helper()
+		var out struct {
+			Token string         `json:"token"`
+			User  *wardline.User `json:"user"`
+		}
+		status, raw := (&Client{ts: ts}).DoRaw("POST", "/api/v1/auth/login", body, &out)
+		return status, raw, out.User, out.Token
+	}
+	status, _, u, token := login(map[string]any{"email": admin2.Email, "password": initial, "org": "southgate community trust"})
+	if status != 200 || u.ID != admin2.ID || u.OrgID != org2.ID || token == "" {
+		t.Fatalf("sign-in naming the organisation: %d, %+v", status, u)
+	}
+	if status, raw, _, _ := login(map[string]any{"email": admin2.Email, "password": initial}); status != 401 || errCode(raw) != "unauthenticated" {
+		t.Errorf("without the organisation (the first's account answers): %d %s, want 401 unauthenticated", status, raw)
+	}
+	if status, raw, _, _ := login(map[string]any{"email": admin2.Email, "password": initial, "org": "Northgate"}); status != 401 || errCode(raw) != "unauthenticated" {
+		t.Errorf("an organisation without the address: %d %s, want 401 unauthenticated", status, raw)
+	}
+	if status, raw, _, _ := login(map[string]any{"email": admin2.Email, "password": initial, "org": 7}); status != 400 {
+		t.Errorf("org of the wrong type: %d %s, want 400", status, raw)
+	}
+	if status, _, u, _ := login(map[string]any{"email": ts.Admin.User.Email, "password": ts.Admin.User.PasswordHash, "org": ts.OrgID}); status != 200 || u.ID != ts.Admin.User.ID {
+		t.Errorf("the first organisation by id: %d, %+v", status, u)
+	}
+
+	// The first organisation's admin adds someone the second already has: no 409, no hint.
+	southNurse, _, err := ts.Main.App.Users.CreateUser(wardline.NewContextWithActor(ctx, &wardline.Actor{User: admin2, Addr: "test"}),
+		wardline.NewUser{Email: "bank.nurse@nhs.net", DisplayName: "Bea Bank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		User *wardline.User `json:"user"`
+	}
+	if status := ts.Admin.Do("POST", "/api/v1/admin/users", map[string]string{"email": southNurse.Email, "display_name": "Bea Bank", "org_role": "member"}, &created); status != 201 || created.User.OrgID != ts.OrgID {
+		t.Errorf("an address another organisation has: %d, %+v; want 201 in this organisation", status, created.User)
+	}
+	if status, raw := ts.Admin.DoRaw("POST", "/api/v1/admin/users", map[string]string{"email": southNurse.Email, "display_name": "Bea Again", "org_role": "member"}, nil); status != 409 {
+		t.Errorf("the same address twice in one organisation: %d %s, want 409", status, raw)
+	}
+}

@@ -61,6 +61,41 @@ describe('sign-in', () => {
     expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
   });
 
+  it('signs in to a named organisation for an address held in more than one', async () => {
+    const me = user();
+    const { calls } = mockApi({
+      ...signedOut,
+      'POST /api/v1/auth/login': { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } },
+      'GET /api/v1/conversations': { status: 200, body: { items: [], next_cursor: null } },
+    });
+    render(<App />);
+    const u = userEvent.setup();
+    await screen.findByRole('heading', { name: 'Sign in to Wardline' });
+    expect(screen.getByLabelText('Organisation (optional)')).not.toBeVisible();
+    await u.click(screen.getByText('I work for more than one organisation'));
+    await u.type(screen.getByLabelText('Organisation (optional)'), ' Southgate Community Trust ');
+    await u.type(screen.getByLabelText('Email address'), 'sam.okafor@nhs.net');
+    await u.type(screen.getByLabelText('Password'), 'correct horse battery staple');
+    await u.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('heading', { name: 'Conversations' })).toBeInTheDocument();
+    const login = calls.find((c) => c.path === '/api/v1/auth/login')!;
+    expect(login.body).toEqual({ email: 'sam.okafor@nhs.net', password: 'correct horse battery staple', org: 'Southgate Community Trust' });
+    expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
+  });
+
+  it('says the organisation may be what is wrong when one was named', async () => {
+    mockApi({ ...signedOut, 'POST /api/v1/auth/login': apiError(401, 'unauthenticated') });
+    render(<App />);
+    const u = userEvent.setup();
+    await screen.findByRole('heading', { name: 'Sign in to Wardline' });
+    await u.click(screen.getByText('I work for more than one organisation'));
+    await u.type(screen.getByLabelText('Organisation (optional)'), 'Nowhere Trust');
+    await u.type(screen.getByLabelText('Email address'), 'sam.okafor@nhs.net');
+    await u.type(screen.getByLabelText('Password'), 'wrong');
+    await u.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await within(errorSummary()).findByText('The email address, password or organisation is not correct')).toBeInTheDocument();
+  });
+
   it('makes a person with a temporary password choose a new one, then sign in again', async () => {
     const me = user();
     const { calls } = mockApi({

@@ -2,8 +2,13 @@
 import { ApiError, request } from './client';
 import type { LoginOK, Me, MfaMethod, PublicKeyJSON, TotpEnrolment } from './types';
 
-export function login(email: string, password: string): Promise<LoginOK> {
-  return request<LoginOK>('/auth/login', { method: 'POST', body: { email, password }, anonymous: true });
+/**
+ * org names the organisation (its name or id) for an address held in more than one: an address
+ * is unique within an organisation only. Left out, the address signs in to its oldest active account.
+ */
+export function login(email: string, password: string, org = ''): Promise<LoginOK> {
+  const body = org ? { email, password, org } : { email, password };
+  return request<LoginOK>('/auth/login', { method: 'POST', body, anonymous: true });
 }
 
 export function loginTotp(mfaToken: string, code: string): Promise<LoginOK> {

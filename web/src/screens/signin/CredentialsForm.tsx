@@ -7,12 +7,13 @@ interface Props {
   initialEmail: string;
   busy: boolean;
   serverError: string | null;
-  onSubmit: (email: string, password: string) => void;
+  onSubmit: (email: string, password: string, org: string) => void;
 }
 
 export function CredentialsForm({ initialEmail, busy, serverError, onSubmit }: Props) {
   const [email, setEmail] = useState(initialEmail);
   const [password, setPassword] = useState('');
+  const [org, setOrg] = useState('');
   const [problems, setProblems] = useState<Problem[]>([]);
 
   function submit(e: FormEvent) {
@@ -21,7 +22,7 @@ export function CredentialsForm({ initialEmail, busy, serverError, onSubmit }: P
     if (!email.trim()) found.push({ field: 'email', text: 'Enter your email address' });
     if (!password) found.push({ field: 'password', text: 'Enter your password' });
     setProblems(found);
-    if (found.length === 0) onSubmit(email.trim(), password);
+    if (found.length === 0) onSubmit(email.trim(), password, org.trim());
   }
 
   const fieldError = (id: string) => problems.find((p) => p.field === id)?.text;
@@ -40,6 +41,24 @@ export function CredentialsForm({ initialEmail, busy, serverError, onSubmit }: P
         onChange={setPassword}
         error={fieldError('password')}
       />
+      {/* Someone who works for two organisations under one address names the one to sign in to.
+          Nothing here says whether an address has accounts elsewhere: it is always offered. */}
+      <details className="nhsuk-details" open={org !== '' || undefined}>
+        <summary className="nhsuk-details__summary">
+          <span className="nhsuk-details__summary-text">I work for more than one organisation</span>
+        </summary>
+        <div className="nhsuk-details__text">
+          <TextField
+            id="org"
+            label="Organisation (optional)"
+            hint="The name of the organisation to sign in to, as your administrator gave it. Leave it empty for the one you joined first."
+            autoComplete="organization"
+            spellCheck={false}
+            value={org}
+            onChange={setOrg}
+          />
+        </div>
+      </details>
       <button className="nhsuk-button" type="submit" disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}
       </button>

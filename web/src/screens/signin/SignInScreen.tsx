@@ -72,12 +72,12 @@ export function SignInScreen({ endedReason, restricted, restrictedUser, onSigned
     else onSignedIn(ok.user, ok.lock_idle_seconds);
   }
 
-  async function submitCredentials(e: string, password: string) {
+  async function submitCredentials(e: string, password: string, org: string) {
     setEmail(e);
     setBusy(true);
     setNotice(null);
     try {
-      signedIn(await login(e, password), password);
+      signedIn(await login(e, password, org), password);
     } catch (err) {
       const apiErr = asApiError(err);
       const challenge = mfaChallenge(apiErr);
@@ -86,7 +86,7 @@ export function SignInScreen({ endedReason, restricted, restrictedUser, onSigned
         const method: SecondFactorMethod = challenge.methods.includes('totp') ? 'totp' : challenge.methods.includes('webauthn') ? 'passkey' : 'recovery';
         setStep({ kind: 'second-factor', challenge, method });
       } else {
-        setError(signInErrorText(apiErr));
+        setError(signInErrorText(apiErr, org !== ''));
       }
     } finally {
       setBusy(false);

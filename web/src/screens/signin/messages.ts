@@ -5,10 +5,10 @@ function minutes(seconds: number | null, fallback: number): number {
   return seconds !== null && seconds > 0 ? Math.max(1, Math.ceil(seconds / 60)) : fallback;
 }
 
-export function signInErrorText(err: ApiError): string {
+export function signInErrorText(err: ApiError, withOrg = false): string {
   switch (err.code) {
     case 'unauthenticated':
-      return 'The email address or password is not correct';
+      return withOrg ? 'The email address, password or organisation is not correct' : 'The email address or password is not correct';
     case 'forbidden':
       return 'Your account is suspended. Contact your organisation’s Wardline administrator';
     case 'locked':
