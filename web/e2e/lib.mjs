@@ -46,6 +46,8 @@ export function env() {
     secrets: JSON.parse(secrets),
     totpState,
     adminToken: process.env.WARDLINE_E2E_ADMIN_TOKEN ?? '',
+    binary: process.env.WARDLINE_E2E_BINARY ?? '',
+    dataDir: process.env.WARDLINE_E2E_DATA_DIR ?? '',
   };
 }
 

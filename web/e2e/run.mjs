@@ -62,6 +62,9 @@ try {
     WARDLINE_E2E_TOTP_SECRETS: JSON.stringify(server.secrets),
     // The last TOTP step each user spent: the server takes no code twice, across spec files too.
     WARDLINE_E2E_TOTP_STATE: join(dataDir, 'e2e-totp-steps.json'),
+    // For specs that run an admin command beside the server (`wardline admin create-org`).
+    WARDLINE_E2E_BINARY: binary,
+    WARDLINE_E2E_DATA_DIR: dataDir,
   };
   Object.assign(process.env, specEnv);
   // One admin token for the run's set-up calls, so that specs need not spend Sam's codes on it.

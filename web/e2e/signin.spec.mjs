@@ -1,6 +1,7 @@
 // Signing in: a wrong password, the forced change of an initial password (also after a reload in
 // the middle of it), and changing one's password from My account, which ends every session.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, adminToken as getAdminToken, env, launch, newStaff, nextTotp, online, person, rememberSecret, shot, signIn } from './lib.mjs';
 
@@ -195,5 +196,46 @@ describe('signing in', () => {
     assert.equal(await there.page.evaluate(() => localStorage.length + sessionStorage.length), 0);
     here.assertClean();
     there.assertClean();
+  });
+  it('an address held in two organisations signs in to the one named under "I work for more than one organisation"', async () => {
+    // A second organisation on the same deployment, made by the admin command beside the running
+    // server, whose first admin has Grace's address (as a bank nurse would in a second trust).
+    const out = execFileSync(env().binary, ['admin', 'create-org', '--data-dir', env().dataDir, '--org', 'Southgate Community Trust',
+      '--email', DEMO.grace, '--name', 'Grace at Southgate', '--json'], { encoding: 'utf8' });
+    const { initial_password: initial } = JSON.parse(out.trim().split('\n').pop());
+    const p = await person(browser, 'Grace at Southgate');
+    const page = p.page;
+    await page.goto(env().url + '/');
+    await page.getByLabel('Email address').fill(DEMO.grace);
+    await page.getByLabel('Password', { exact: true }).fill(initial);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // Without the organisation the address reaches her first account, whose password this is not.
+    await page.locator('.nhsuk-error-summary').getByRole('link', { name: 'The email address or password is not correct' }).waitFor();
+
+    await page.getByText('I work for more than one organisation').click();
+    await page.getByLabel('Organisation (optional)').fill('southgate community trust');
+    await page.getByLabel('Password', { exact: true }).fill(initial);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Create a new password' }).waitFor();
+    await shot(page, 'signin-14-second-organisation');
+    // After the change she signs in again: the organisation is still filled in.
+    const newPassword = 'bank-shift-southgate-2026';
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('Confirm new password').fill(newPassword);
+    await page.getByRole('button', { name: 'Save new password' }).click();
+    await page.getByText('Your password has been changed. Sign in with your new password.').waitFor();
+    assert.equal(await page.getByLabel('Organisation (optional)').inputValue(), 'southgate community trust', 'the organisation is kept');
+    await page.getByLabel('Password', { exact: true }).fill(newPassword);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Set up your authenticator app' }).waitFor();
+    p.allow(/status of 401/);
+    p.assertClean();
+    await p.context.close();
+
+    // Her first account is untouched: she still signs in to it with the demo password.
+    const first = await person(browser, 'Grace');
+    await signIn(first.page, DEMO.grace);
+    first.assertClean();
+    await first.context.close();
   });
 });

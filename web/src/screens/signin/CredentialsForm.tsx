@@ -5,15 +5,17 @@ import { TextField } from '../../components/TextField';
 
 interface Props {
   initialEmail: string;
+  /** The organisation typed before (kept across the steps of one sign-in, never stored). */
+  initialOrg?: string;
   busy: boolean;
   serverError: string | null;
   onSubmit: (email: string, password: string, org: string) => void;
 }
 
-export function CredentialsForm({ initialEmail, busy, serverError, onSubmit }: Props) {
+export function CredentialsForm({ initialEmail, initialOrg = '', busy, serverError, onSubmit }: Props) {
   const [email, setEmail] = useState(initialEmail);
   const [password, setPassword] = useState('');
-  const [org, setOrg] = useState('');
+  const [org, setOrg] = useState(initialOrg);
   const [problems, setProblems] = useState<Problem[]>([]);
 
   function submit(e: FormEvent) {
@@ -43,7 +45,7 @@ export function CredentialsForm({ initialEmail, busy, serverError, onSubmit }: P
       />
       {/* Someone who works for two organisations under one address names the one to sign in to.
           Nothing here says whether an address has accounts elsewhere: it is always offered. */}
-      <details className="nhsuk-details" open={org !== '' || undefined}>
+      <details className="nhsuk-details" open={initialOrg !== '' || undefined}>
         <summary className="nhsuk-details__summary">
           <span className="nhsuk-details__summary-text">I work for more than one organisation</span>
         </summary>

@@ -60,6 +60,7 @@ function firstStep(restricted: Props['restricted'], user: User | undefined): Ste
 export function SignInScreen({ endedReason, restricted, restrictedUser, onSignedIn }: Props) {
   const [step, setStep] = useState<Step>(() => firstStep(restricted, restrictedUser));
   const [email, setEmail] = useState(restrictedUser?.email ?? '');
+  const [org, setOrg] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [enrolPhase, setEnrolPhase] = useState<EnrolPhase>('totp');
@@ -72,12 +73,13 @@ export function SignInScreen({ endedReason, restricted, restrictedUser, onSigned
     else onSignedIn(ok.user, ok.lock_idle_seconds);
   }
 
-  async function submitCredentials(e: string, password: string, org: string) {
+  async function submitCredentials(e: string, password: string, o: string) {
     setEmail(e);
+    setOrg(o);
     setBusy(true);
     setNotice(null);
     try {
-      signedIn(await login(e, password, org), password);
+      signedIn(await login(e, password, o), password);
     } catch (err) {
       const apiErr = asApiError(err);
       const challenge = mfaChallenge(apiErr);
@@ -86,7 +88,7 @@ export function SignInScreen({ endedReason, restricted, restrictedUser, onSigned
         const method: SecondFactorMethod = challenge.methods.includes('totp') ? 'totp' : challenge.methods.includes('webauthn') ? 'passkey' : 'recovery';
         setStep({ kind: 'second-factor', challenge, method });
       } else {
-        setError(signInErrorText(apiErr, org !== ''));
+        setError(signInErrorText(apiErr, o !== ''));
       }
     } finally {
       setBusy(false);
@@ -197,7 +199,7 @@ export function SignInScreen({ endedReason, restricted, restrictedUser, onSigned
               )}
               {step.kind === 'credentials' && (
                 <>
-                  <CredentialsForm initialEmail={email} busy={busy} serverError={error} onSubmit={submitCredentials} />
+                  <CredentialsForm initialEmail={email} initialOrg={org} busy={busy} serverError={error} onSubmit={submitCredentials} />
                   {passkeysSupported() && (
                     <div className="app-passkey-signin">
                       <p className="nhsuk-body-s">Or, if your organisation allows it, sign in without a password:</p>
