@@ -141,6 +141,9 @@ type User struct {
 	DutyStatus     string     `json:"duty_status"`
 	DutyUntil      *time.Time `json:"duty_until"`
 	CoveringRoleID *string    `json:"covering_role_id"`
+	// OrgName is the organisation's name, on the caller's own account only (GET /me and
+	// sign-in): someone with accounts in two organisations sees which one they are in.
+	OrgName string `json:"org_name,omitempty"`
 
 	// Never serialised: the argon2id hash of the password, and whether it must be changed
 	// before anything else (an initial or admin-reset password).

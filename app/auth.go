@@ -238,6 +238,11 @@ func (s *AuthService) startSession(ctx context.Context, user *wardline.User, pol
 	}); err != nil {
 		return nil, err
 	}
+	copied := *user
+	user = &copied
+	if err := s.fillOrgName(ctx, user); err != nil {
+		return nil, err
+	}
 	if err := s.fillDuty(ctx, user); err != nil {
 		return nil, err
 	}

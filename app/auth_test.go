@@ -175,7 +175,14 @@ func TestOneAddressInTwoOrganisations(t *testing.T) {
 		got, err := signIn(c.org, c.pw)
 		if err != nil || got.ID != c.want.ID {
 			t.Errorf("%s: got %v, %v; want %s", c.name, got, err, c.want.ID)
+			continue
 		}
+		if want := map[string]string{north.ID: e.Org.Name, south.ID: southOrg.Name}[got.ID]; got.OrgName != want {
+			t.Errorf("%s: signed in to %q, want the answer to name %q", c.name, got.OrgName, want)
+		}
+	}
+	if me, err := e.App.Users.Me(As(south)); err != nil || me.OrgName != southOrg.Name {
+		t.Errorf("Me: %v, %v; want it to name %q", me, err, southOrg.Name)
 	}
 	for _, c := range []struct{ name, org, pw string }{
 		{"default with the other account's password", "", pwSouth},

@@ -20,7 +20,20 @@ func (s *UserService) Me(ctx context.Context) (*wardline.User, error) {
 		return nil, err
 	}
 	u := *a.User
+	if err := s.fillOrgName(ctx, &u); err != nil {
+		return nil, err
+	}
 	return &u, s.fillDuty(ctx, &u)
+}
+
+// fillOrgName names u's organisation, for the caller's own account.
+func (d *deps) fillOrgName(ctx context.Context, u *wardline.User) error {
+	org, err := d.store.Org(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	u.OrgName = org.Name
+	return nil
 }
 
 // CreateOrg creates an organisation and its first admin, as the command line's bootstrap and

@@ -285,7 +285,7 @@ func TestSignInToOneOfTwoOrganisations(t *testing.T) {
 		return status, raw, out.User, out.Token
 	}
 	status, _, u, token := login(map[string]any{"email": admin2.Email, "password": initial, "org": "southgate community trust"})
-	if status != 200 || u.ID != admin2.ID || u.OrgID != org2.ID || token == "" {
+	if status != 200 || u.ID != admin2.ID || u.OrgID != org2.ID || u.OrgName != "Southgate Community Trust" || token == "" {
 		t.Fatalf("sign-in naming the organisation: %d, %+v", status, u)
 	}
 	if status, raw, _, _ := login(map[string]any{"email": admin2.Email, "password": initial}); status != 401 || errCode(raw) != "unauthenticated" {

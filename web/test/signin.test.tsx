@@ -61,8 +61,8 @@ describe('sign-in', () => {
     expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
   });
 
-  it('signs in to a named organisation for an address held in more than one', async () => {
-    const me = user();
+  it('signs in to a named organisation for an address held in more than one, and the header names it', async () => {
+    const me = user({ org_name: 'Southgate Community Trust' });
     const { calls } = mockApi({
       ...signedOut,
       'POST /api/v1/auth/login': { status: 200, body: { expires_at: '2026-01-01T20:00:00Z', user: me } },
@@ -80,6 +80,7 @@ describe('sign-in', () => {
     expect(await screen.findByRole('heading', { name: 'Conversations' })).toBeInTheDocument();
     const login = calls.find((c) => c.path === '/api/v1/auth/login')!;
     expect(login.body).toEqual({ email: 'sam.okafor@nhs.net', password: 'correct horse battery staple', org: 'Southgate Community Trust' });
+    expect(within(screen.getByRole('banner')).getByText('Southgate Community Trust')).toBeInTheDocument();
     expect(window.localStorage.length + window.sessionStorage.length).toBe(0);
   });
 

@@ -13,6 +13,8 @@ export interface User {
   registration: string;
   org_role: OrgRole;
   status: UserStatus;
+  /** The organisation's name: on the signed-in person's own account only (GET /me, sign-in). */
+  org_name?: string;
 }
 
 /** GET /me: the user, and what the session must do first (change password, enrol) or is (locked). */

@@ -15,6 +15,8 @@ export function Header({ me, path, onSignOut }: { me: User; path: string; onSign
           <Link className="nhsuk-header__service-logo app-header__service" href="/" aria-label="Wardline conversations">
             <span className="nhsuk-header__service-name">Wardline</span>
           </Link>
+          {/* Someone with accounts in two organisations sees which one this is. */}
+          {me.org_name && <span className="app-header__org">{me.org_name}</span>}
         </div>
         <nav className="nhsuk-header__account" aria-label="Account">
           <ul className="nhsuk-header__account-list">
