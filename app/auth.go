@@ -178,7 +178,10 @@ func (s *AuthService) account(ctx context.Context, org, email string) (*wardline
 		}
 		return users[0], nil
 	}
-	for _, u := range users {
+	// By id, else by name: exactly as written first (names are unique as written), then in
+	// any case and spacing.
+	names := make([]string, len(users))
+	for i, u := range users {
 		if u.OrgID == org {
 			return u, nil
 		}
@@ -186,7 +189,13 @@ func (s *AuthService) account(ctx context.Context, org, email string) (*wardline
 		if err != nil {
 			return nil, err
 		}
-		if strings.EqualFold(strings.Join(strings.Fields(o.Name), " "), strings.Join(strings.Fields(org), " ")) {
+		if names[i] = o.Name; o.Name == org {
+			return u, nil
+		}
+	}
+	folded := strings.Join(strings.Fields(org), " ")
+	for i, u := range users {
+		if strings.EqualFold(strings.Join(strings.Fields(names[i]), " "), folded) {
 			return u, nil
 		}
 	}

@@ -194,6 +194,19 @@ func TestOneAddressInTwoOrganisations(t *testing.T) {
 			t.Errorf("%s: %v, want unauthenticated", c.name, err)
 		}
 	}
+	// Names are unique only as written: one written exactly as typed wins over an older one that
+	// differs in case or spacing.
+	lowerOrg, lowerAdmin, _, err := e.App.Users.CreateOrg(ctx, "southgate community trust", wardline.NewUser{Email: "admin@lower.nhs.uk", DisplayName: "Lo Admin"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower, pwLower, err := e.App.Users.CreateUser(As(lowerAdmin), wardline.NewUser{Email: email, DisplayName: "Sam Okafor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := signIn("southgate community trust", pwLower); err != nil || got.ID != lower.ID || got.OrgID != lowerOrg.ID {
+		t.Errorf("a name written exactly: got %v, %v; want the account in %q", got, err, lowerOrg.Name)
+	}
 	if _, err := e.App.Auth.LoginAt(ctx, strings.Repeat("x", 201), email, pwSouth); code(err) != wardline.EINVALID {
 		t.Errorf("an over-long org: %v, want invalid", err)
 	}
