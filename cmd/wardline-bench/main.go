@@ -203,6 +203,20 @@ func (b *Bench) settle() {
 	logf("server RSS still moving after %s: %v KiB", b.cfg.Settle, hist[max(len(hist)-4, 0):])
 }
 
+// checkServerPID refuses a --server-pid that is not a running process. A server that failed to
+// start (on a port still held by an earlier one, say) leaves --url answered by another process:
+// without this the run would measure that one and print no server figures, with only a line on
+// stderr to say why.
+func checkServerPID(pid int) error {
+	if pid <= 0 {
+		return nil
+	}
+	if _, err := readProc(pid); err != nil {
+		return fmt.Errorf("--server-pid %d is not a running process (did the server fail to start?): %w", pid, err)
+	}
+	return nil
+}
+
 func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
 }
@@ -255,6 +269,9 @@ func main() {
 // gathers the result.
 func (b *Bench) Run(ctx context.Context) (*Result, error) {
 	cfg := b.cfg
+	if err := checkServerPID(cfg.ServerPID); err != nil {
+		return nil, err
+	}
 	if err := b.setup(ctx); err != nil {
 		return nil, err
 	}
