@@ -97,7 +97,7 @@ func (q queries) CreateUser(ctx context.Context, u *wardline.User) error {
 		u.ID, u.OrgID, u.Email, u.DisplayName, u.JobTitle, u.Profession, u.Registration, u.OrgRole, u.Status,
 		u.PasswordHash, u.PasswordChangeRequired, u.CreatedAt)
 	if err == nil && tag.RowsAffected() == 0 {
-		return wardline.Errorf(wardline.ECONFLICT, "a user with that email address exists")
+		return wardline.Errorf(wardline.ECONFLICT, "someone in this organisation already has that email address")
 	}
 	return err
 }
@@ -111,14 +111,14 @@ func (q queries) UpdateUser(ctx context.Context, u *wardline.User) error {
 		return err
 	}
 	if taken {
-		return wardline.Errorf(wardline.ECONFLICT, "a user with that email address exists")
+		return wardline.Errorf(wardline.ECONFLICT, "someone in this organisation already has that email address")
 	}
 	tag, err := q.db.Exec(ctx, `UPDATE users SET email = $1, display_name = $2, job_title = $3, profession = $4,
 		registration = $5, org_role = $6, status = $7, password_hash = $8, password_change_required = $9 WHERE id = $10`,
 		u.Email, u.DisplayName, u.JobTitle, u.Profession, u.Registration, u.OrgRole, u.Status, u.PasswordHash,
 		u.PasswordChangeRequired, u.ID)
 	if isUnique(err) {
-		return wardline.Errorf(wardline.ECONFLICT, "a user with that email address exists")
+		return wardline.Errorf(wardline.ECONFLICT, "someone in this organisation already has that email address")
 	}
 	return mustAffect(tag, err, "user")
 }

@@ -101,7 +101,7 @@ func (q queries) CreateUser(ctx context.Context, u *wardline.User) error {
 		u.ID, u.OrgID, u.Email, u.DisplayName, u.JobTitle, u.Profession, u.Registration, u.OrgRole, u.Status,
 		u.PasswordHash, u.PasswordChangeRequired, micros(u.CreatedAt))
 	if isUnique(err) {
-		return wardline.Errorf(wardline.ECONFLICT, "a user with that email address exists")
+		return wardline.Errorf(wardline.ECONFLICT, "someone in this organisation already has that email address")
 	}
 	return err
 }
@@ -112,7 +112,7 @@ func (q queries) UpdateUser(ctx context.Context, u *wardline.User) error {
 		u.Email, u.DisplayName, u.JobTitle, u.Profession, u.Registration, u.OrgRole, u.Status, u.PasswordHash,
 		u.PasswordChangeRequired, u.ID)
 	if isUnique(err) {
-		return wardline.Errorf(wardline.ECONFLICT, "a user with that email address exists")
+		return wardline.Errorf(wardline.ECONFLICT, "someone in this organisation already has that email address")
 	}
 	return mustAffect(res, err, "user")
 }
