@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,7 +70,21 @@ type Store struct {
 	// ErrorObserver, when set before the first Update, is told of every failed batch attempt
 	// (for metrics; the callers see the errors themselves).
 	ErrorObserver func(err error)
+
+	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is wardline.GatherBusy,
+	// tests set more so that a slow machine's pauses between writes do not count as quiet spells.
+	gatherFor  atomic.Int64
+	gatherBusy atomic.Int64
 }
+
+// SetCommitGather sets how long a batch's first write may wait, from when it was queued, for
+// more writes to share its transaction (0: never). Each commit is a round trip and a WAL flush
+// on the database server, which on a busy node is a machine shared with it; durability is
+// unchanged: each write is still answered only after its commit.
+func (s *Store) SetCommitGather(d time.Duration) { s.gatherFor.Store(int64(max(d, 0))) }
+
+// CommitGather is the gather SetCommitGather set.
+func (s *Store) CommitGather() time.Duration { return time.Duration(s.gatherFor.Load()) }
 
 var _ wardline.Store = (*Store)(nil)
 
@@ -108,6 +123,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, opts: opts, writes: make(chan *writeReq, maxBatch)}
 	s.queries = queries{db: pool}
+	s.gatherFor.Store(int64(wardline.DefaultCommitGather))
+	s.gatherBusy.Store(int64(wardline.GatherBusy))
 	s.wg.Add(1)
 	go s.writer()
 	return s, nil
@@ -168,6 +185,7 @@ func (s *Store) Update(ctx context.Context, fn func(wardline.Tx) error) error {
 func (s *Store) writer() {
 	defer s.wg.Done()
 	var again []*writeReq // writes that met another node's lock, retried after a short pause
+	var g wardline.CommitGatherer
 	open := true
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -228,6 +246,13 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
+		if len(batch) < maxBatch && open {
+			if until, ok := g.Deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load()), time.Duration(s.gatherBusy.Load())); ok {
+				n := len(batch)
+				batch = wardline.GatherWrites(s.writes, batch, maxBatch, until, timer)
+				g.Gathered(len(batch)-n, time.Now())
+			}
+		}
 		// A write deferred often runs alone with a longer lock timeout: it can then wait out any
 		// other node's batch without being part of a deadlock through its own batch.
 		var solo []*writeReq
@@ -245,6 +270,7 @@ func (s *Store) writer() {
 		if len(rest) > 0 {
 			again = append(again, s.runBatch(rest, s.opts.LockTimeout)...)
 		}
+		g.Committed(time.Now())
 	}
 }
 

@@ -1,93 +1,18 @@
 package sqlite
 
-import "time"
+import (
+	"time"
 
-// DefaultCommitGather is how long the writer may hold a small batch for more writes under a
-// steady stream of them (SetCommitGather). At 1,000 sends a second it turns 390-490 commits a
-// second of two or three writes into about 290 of four, and takes a seventh off the server's CPU
-// a message (docs/PERFORMANCE.md, "Gathering a batch").
-const DefaultCommitGather = 2 * time.Millisecond
-
-const (
-	// gatherBatch is the batch size at which gathering stops: past it a commit's own costs are a
-	// small share of the batch's.
-	gatherBatch = 64
-	// gatherBusy is how recently the previous commit must have ended for the writer to gather:
-	// a write after a quiet spell is one on its own and commits at once.
-	gatherBusy = 10 * time.Millisecond
-	// After gatherMisses gathers in a row that brought nothing, the writer stops gathering for
-	// gatherBackoff, doubled after each further miss up to gatherBackoffMax; a gather that brings
-	// a write starts over. One client writing one thing after another (a script, a migration)
-	// can be joined by nobody and would otherwise wait out every gather; at moderate rates a
-	// single gather brings nothing now and then by chance, and that must not stop the next.
-	gatherMisses     = 3
-	gatherBackoff    = 25 * time.Millisecond
-	gatherBackoffMax = time.Second
+	"wardline"
 )
+
+// DefaultCommitGather is wardline.DefaultCommitGather, the writer's gather unless set.
+const DefaultCommitGather = wardline.DefaultCommitGather
 
 // SetCommitGather sets how long a batch's first write may wait, from when it was queued, for
 // more writes to share its commit (0: never; every batch commits as soon as the writer takes
 // it). Durability is unchanged: each write is still answered only after its commit is synced.
 func (s *Store) SetCommitGather(d time.Duration) { s.gatherFor.Store(int64(max(d, 0))) }
-
-// gatherer decides, for the writer goroutine alone, whether and how long a batch waits for more
-// writes before it commits. Writes queued while the previous commit ran are already in the batch
-// the writer drained; gathering is for the ones a few hundred microseconds behind them, which at
-// moderate rates would otherwise each pay for a commit (its sync, its WAL frames, the page-cache
-// sweep) of their own.
-type gatherer struct {
-	lastCommit time.Time     // when the previous commit ended
-	misses     int           // gathers in a row that brought nothing
-	backoff    time.Duration // the current pause after misses
-	skipUntil  time.Time     // no gathering before this
-}
-
-// deadline reports until when a batch of n writes whose first was queued at first should wait
-// for more, given the configured gather d and how recent the previous commit must be (busy,
-// gatherBusy but for tests); ok is false when it should commit now.
-func (g *gatherer) deadline(now, first time.Time, n int, d, busy time.Duration) (until time.Time, ok bool) {
-	if d <= 0 || n >= gatherBatch || now.Sub(g.lastCommit) > busy || now.Before(g.skipUntil) {
-		return time.Time{}, false
-	}
-	until = first.Add(d)
-	return until, until.After(now)
-}
-
-// gathered records what a gather brought (extra writes) and when it ended.
-func (g *gatherer) gathered(extra int, now time.Time) {
-	if extra > 0 {
-		g.misses, g.backoff = 0, 0
-		return
-	}
-	if g.misses++; g.misses < gatherMisses {
-		return
-	}
-	g.backoff = min(max(2*g.backoff, gatherBackoff), gatherBackoffMax)
-	g.skipUntil = now.Add(g.backoff)
-	g.misses = gatherMisses - 1 // the next gather probes: one more miss doubles the pause
-}
-
-// committed records the end of a commit.
-func (g *gatherer) committed(now time.Time) { g.lastCommit = now }
-
-// gather adds writes to batch as they are queued until it holds gatherBatch, the deadline
-// passes or the queue is closed (the writer's next receive then sees it closed).
-func (s *Store) gather(batch []*writeReq, until time.Time, timer *time.Timer) []*writeReq {
-	timer.Reset(time.Until(until))
-	defer timer.Stop()
-	for len(batch) < gatherBatch {
-		select {
-		case r, ok := <-s.writes:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-		case <-timer.C:
-			return batch
-		}
-	}
-	return batch
-}
 
 // CommitGather is the gather SetCommitGather set.
 func (s *Store) CommitGather() time.Duration { return time.Duration(s.gatherFor.Load()) }

@@ -96,7 +96,7 @@ type Store struct {
 	walRestarts  atomic.Int64 // times the writer was held for the WAL to start over, for tests
 	walRestartAt atomic.Int64 // walRestartFrames; tests set less
 
-	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is gatherBusy, tests
+	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is wardline.GatherBusy, tests
 	// set more so that a slow machine's pauses between writes do not count as quiet spells.
 	gatherFor  atomic.Int64
 	gatherBusy atomic.Int64
@@ -223,7 +223,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.walRestartAt.Store(walRestartFrames)
 	s.gatherFor.Store(int64(DefaultCommitGather))
-	s.gatherBusy.Store(int64(gatherBusy))
+	s.gatherBusy.Store(int64(wardline.GatherBusy))
 	s.ckEvery.Store(int64(checkpointInterval))
 	s.auditIndexLag.Store(auditIndexLag)
 	s.auditFileChunk.Store(auditFileChunk)
@@ -451,7 +451,7 @@ func (s *Store) writer() {
 	defer s.wg.Done()
 	batch := make([]*writeReq, 0, maxBatch)
 	errs := make([]error, 0, maxBatch)
-	var g gatherer
+	var g wardline.CommitGatherer
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -479,15 +479,15 @@ func (s *Store) writer() {
 				break drain
 			}
 		}
-		if until, ok := g.deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load()), time.Duration(s.gatherBusy.Load())); ok {
+		if until, ok := g.Deadline(time.Now(), batch[0].queued, len(batch), time.Duration(s.gatherFor.Load()), time.Duration(s.gatherBusy.Load())); ok {
 			n := len(batch)
-			batch = s.gather(batch, until, timer)
-			g.gathered(len(batch)-n, time.Now())
+			batch = wardline.GatherWrites(s.writes, batch, wardline.GatherBatch, until, timer)
+			g.Gathered(len(batch)-n, time.Now())
 		}
 		began := time.Now()
 		errs = s.runBatch(batch, errs[:0])
 		ended := time.Now()
-		g.committed(ended)
+		g.Committed(ended)
 		for i, r := range batch {
 			r.done <- errs[i]
 		}

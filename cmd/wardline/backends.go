@@ -18,15 +18,20 @@ import (
 // openStore opens the configured store: SQLite in the data directory unless --database-url names
 // a PostgreSQL database. The data directory still holds the master key file by default.
 func openStore(ctx context.Context, cfg *Config) (wardline.Store, error) {
+	gather, err := cfg.commitGather()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.DatabaseURL != "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
 			return nil, fmt.Errorf("--database-url: want a postgres:// URL")
 		}
-		return postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
-	}
-	gather, err := cfg.commitGather()
-	if err != nil {
-		return nil, err
+		s, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		s.SetCommitGather(gather)
+		return s, nil
 	}
 	s, err := sqlite.Open(ctx, cfg.databasePath())
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/crypto/acme/autocert"
 
-	"wardline/sqlite"
+	"wardline"
 )
 
 // Config is everything the command line and environment can set. Every flag also reads an
@@ -49,8 +49,8 @@ type Config struct {
 	// "off" for the runtime's default behaviour). See gc.go.
 	HeapFloor string
 
-	// CommitGather is how long the SQLite writer may hold a small batch for more writes under
-	// steady load ("2ms"; "0" never). See sqlite.SetCommitGather.
+	// CommitGather is how long the store's writer may hold a small batch for more writes under
+	// steady load ("2ms"; "0" never). See wardline.CommitGatherer.
 	CommitGather string
 
 	// The audit log's witnesses: a file that receives every signed checkpoint (default
@@ -122,7 +122,7 @@ func (c *Config) serveFlags(fs *flag.FlagSet) {
 	stringFlag(fs, &c.ACMEDirectory, "acme-directory", "", "the ACME CA's directory URL (default: Let's Encrypt's, "+autocert.DefaultACMEDirectory+")")
 	stringFlag(fs, &c.DebugAddr, "debug-addr", "", `serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. "127.0.0.1:6060" (off by default)`)
 	stringFlag(fs, &c.HeapFloor, "heap-floor", "64MiB", `let the Go heap grow to this size before collecting garbage, however little of it is live ("off" for Go's default; ignored when GOGC is set; GOMEMLIMIT still bounds it)`)
-	stringFlag(fs, &c.CommitGather, "commit-gather", sqlite.DefaultCommitGather.String(), `SQLite: under a steady stream of writes, let a batch wait this long from its first write for more to share its commit and sync (fewer commits, less CPU a message, at most this much more latency; "0" to commit every batch at once). Writes are answered only once durable either way; PostgreSQL ignores it`)
+	stringFlag(fs, &c.CommitGather, "commit-gather", wardline.DefaultCommitGather.String(), `under a steady stream of writes, let a batch wait this long from its first write for more to share its commit (fewer commits, syncs and round trips, less CPU a message, at most this much more latency; "0" to commit every batch at once). Writes are answered only once durable either way`)
 	stringFlag(fs, &c.ACMEHTTPAddr, "acme-http-addr", "", `also answer HTTP-01 challenges on this address, e.g. ":80" (it serves nothing else: other requests are redirected to HTTPS)`)
 }
 
@@ -146,7 +146,7 @@ func (c *Config) heapFloor() uint64 {
 // commitGather is --commit-gather (the default when unset).
 func (c *Config) commitGather() (time.Duration, error) {
 	if c.CommitGather == "" {
-		return sqlite.DefaultCommitGather, nil
+		return wardline.DefaultCommitGather, nil
 	}
 	d, err := time.ParseDuration(c.CommitGather)
 	if err != nil || d < 0 || d > maxCommitGather {
