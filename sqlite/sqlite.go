@@ -96,8 +96,8 @@ type Store struct {
 	walRestarts  atomic.Int64 // times the writer was held for the WAL to start over, for tests
 	walRestartAt atomic.Int64 // walRestartFrames; tests set less
 
-	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is wardline.GatherBusy, tests
-	// set more so that a slow machine's pauses between writes do not count as quiet spells.
+	// gatherFor is SetCommitGather's duration in nanoseconds; gatherBusy is wardline.GatherBusy,
+	// tests set more so that a slow machine's pauses between writes do not count as quiet spells.
 	gatherFor  atomic.Int64
 	gatherBusy atomic.Int64
 
