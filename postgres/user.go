@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"wardline"
 )
 
@@ -132,7 +134,11 @@ func (q queries) UserByOrgEmail(ctx context.Context, orgID, email string) (*ward
 }
 
 func (q queries) UsersByEmail(ctx context.Context, email string) ([]*wardline.User, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 ORDER BY created_at, id`, email)
+	return scanUsers(q.db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1 ORDER BY created_at, id`, email))
+}
+
+// scanUsers reads every row of a users query and closes it.
+func scanUsers(rows pgx.Rows, err error) ([]*wardline.User, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -170,19 +176,8 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 		  AND ($5 = '' OR display_name COLLATE "C" > $6 OR (display_name = $6 AND id > $5))
 		ORDER BY display_name COLLATE "C", id LIMIT $7`,
 		f.OrgID, f.Status, like, f.ByEmail, afterID, afterName, limit+1)
+	users, err := scanUsers(rows, err)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var users []*wardline.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""

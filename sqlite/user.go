@@ -126,7 +126,11 @@ func (q queries) UserByOrgEmail(ctx context.Context, orgID, email string) (*ward
 }
 
 func (q queries) UsersByEmail(ctx context.Context, email string) ([]*wardline.User, error) {
-	rows, err := q.db.query(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY created_at, id`, email)
+	return scanUsers(q.db.query(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY created_at, id`, email))
+}
+
+// scanUsers reads every row of a users query and closes it.
+func scanUsers(rows *sql.Rows, err error) ([]*wardline.User, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +167,8 @@ func (q queries) FindUsers(ctx context.Context, f wardline.UserFilter) ([]*wardl
 		  AND (? = '' OR display_name > ? OR (display_name = ? AND id > ?))
 		ORDER BY display_name, id LIMIT ?`,
 		f.OrgID, f.Status, f.Status, like, like, f.ByEmail, like, like, like, afterID, afterName, afterName, afterID, limit+1)
+	users, err := scanUsers(rows, err)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var users []*wardline.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	users, next := nextPage(users, limit, func(u *wardline.User) string { return encodeCursor(u.DisplayName, u.ID) })
