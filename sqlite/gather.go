@@ -1,13 +1,6 @@
 package sqlite
 
-import (
-	"time"
-
-	"wardline"
-)
-
-// DefaultCommitGather is wardline.DefaultCommitGather, the writer's gather unless set.
-const DefaultCommitGather = wardline.DefaultCommitGather
+import "time"
 
 // SetCommitGather sets how long a batch's first write may wait, from when it was queued, for
 // more writes to share its commit (0: never; every batch commits as soon as the writer takes

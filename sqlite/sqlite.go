@@ -222,7 +222,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		pause:  make(chan chan struct{}),
 	}
 	s.walRestartAt.Store(walRestartFrames)
-	s.gatherFor.Store(int64(DefaultCommitGather))
+	s.gatherFor.Store(int64(wardline.DefaultCommitGather))
 	s.gatherBusy.Store(int64(wardline.GatherBusy))
 	s.ckEvery.Store(int64(checkpointInterval))
 	s.auditIndexLag.Store(auditIndexLag)
