@@ -25,11 +25,26 @@ func TestCommitGather(t *testing.T) {
 		}
 		return n > 0
 	}
-	observe := func(s *postgres.Store) func() []int {
+	// observe records the sizes of the batches s commits; the function it returns waits until
+	// they account for want writes (the writer reports a batch after answering its writes).
+	observe := func(s *postgres.Store) func(want int) []int {
 		var mu sync.Mutex
 		var sizes []int
 		s.BatchObserver = func(n int) { mu.Lock(); sizes = append(sizes, n); mu.Unlock() }
-		return func() []int { mu.Lock(); defer mu.Unlock(); return slices.Clone(sizes) }
+		return func(want int) []int {
+			t.Helper()
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				mu.Lock()
+				got, sum := slices.Clone(sizes), 0
+				mu.Unlock()
+				for _, n := range got {
+					sum += n
+				}
+				if sum >= want || time.Now().After(deadline) {
+					return got
+				}
+			}
+		}
 	}
 	// twoWritesApart writes warm, then a, then b 50 ms after a was queued: without gathering the
 	// writer takes a and commits it alone well before b is queued.
@@ -57,7 +72,7 @@ func TestCommitGather(t *testing.T) {
 		s.SetCommitGather(time.Second)
 		postgres.SetGatherBusy(s, time.Minute)
 		twoWritesApart(s)
-		if got := sizes(); !slices.Equal(got, []int{1, 2}) {
+		if got := sizes(3); !slices.Equal(got, []int{1, 2}) {
 			t.Errorf("batch sizes = %v, want [1 2]: the writes 50 ms apart were not gathered into one transaction", got)
 		}
 		if !stored(s, "a") || !stored(s, "b") {
@@ -89,7 +104,7 @@ func TestCommitGather(t *testing.T) {
 		s.SetCommitGather(0)
 		postgres.SetGatherBusy(s, time.Minute)
 		twoWritesApart(s)
-		if got := sizes(); !slices.Equal(got, []int{1, 1, 1}) {
+		if got := sizes(3); !slices.Equal(got, []int{1, 1, 1}) {
 			t.Errorf("batch sizes = %v, want [1 1 1] with gathering off", got)
 		}
 	})
