@@ -123,6 +123,27 @@ type Receipt struct {
 	At             time.Time `json:"at"`
 }
 
+// WatermarkTarget is a seq to raise one member's watermark of a conversation to.
+type WatermarkTarget struct {
+	ConversationID string
+	UserID         string
+	Seq            int64
+}
+
+// CheckWatermarkTargets refuses a list that names one member of a conversation twice: each
+// target is one rise, and its answer one flag.
+func CheckWatermarkTargets(targets []WatermarkTarget) error {
+	seen := make(map[[2]string]struct{}, len(targets))
+	for _, t := range targets {
+		k := [2]string{t.ConversationID, t.UserID}
+		if _, dup := seen[k]; dup {
+			return Errorf(EINVALID, "watermark of member %s in conversation %s given twice", t.UserID, t.ConversationID)
+		}
+		seen[k] = struct{}{}
+	}
+	return nil
+}
+
 // MessageReceipt is one member's state for one message.
 type MessageReceipt struct {
 	UserID      string     `json:"user_id"`

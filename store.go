@@ -230,6 +230,10 @@ type Writer interface {
 	// AdvanceWatermark raises a member's delivered or read watermark to seq, recording the time,
 	// and reports whether it rose.
 	AdvanceWatermark(ctx context.Context, convID, userID, kind string, seq int64, at time.Time) (bool, error)
+	// AdvanceWatermarks does what AdvanceWatermark does for many members at once (one statement
+	// where the store has round trips), answering for each target, in order, whether it rose. A
+	// target that is not a member does not rise. EINVALID if a member is named twice.
+	AdvanceWatermarks(ctx context.Context, kind string, targets []WatermarkTarget, at time.Time) ([]bool, error)
 	// InsertAck records an acknowledgement and reports whether it is new.
 	InsertAck(ctx context.Context, convID, msgID, userID string, at time.Time) (bool, error)
 

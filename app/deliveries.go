@@ -110,16 +110,18 @@ const flushChunkSize = 32
 func (x *Deliveries) flushChunk(ctx context.Context, batch map[deliveryKey]delivery, keys []deliveryKey) {
 	now := x.d.now()
 	advanced := make([]deliveryKey, 0, len(keys))
+	targets := make([]wardline.WatermarkTarget, len(keys))
+	for i, k := range keys {
+		targets[i] = wardline.WatermarkTarget{ConversationID: k.conv, UserID: k.user, Seq: batch[k].seq}
+	}
 	err := x.d.store.Update(ctx, func(tx wardline.Tx) error {
 		advanced = advanced[:0]
-		for _, k := range keys {
-			ok, err := tx.AdvanceWatermark(ctx, k.conv, k.user, wardline.ReceiptDelivered, batch[k].seq, now)
-			if isNotFound(err) {
-				continue // no longer a member
-			} else if err != nil {
-				return err
-			}
-			if ok {
+		rose, err := tx.AdvanceWatermarks(ctx, wardline.ReceiptDelivered, targets, now)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if rose[i] { // not if no longer a member, or already as far
 				advanced = append(advanced, k)
 			}
 		}

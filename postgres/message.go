@@ -145,17 +145,68 @@ func (q queries) Watermark(ctx context.Context, convID, userID, kind string) (in
 }
 
 func (q queries) AdvanceWatermark(ctx context.Context, convID, userID, kind string, seq int64, at time.Time) (bool, error) {
-	col, err := watermarkColumn(kind)
+	rose, err := q.AdvanceWatermarks(ctx, kind, []wardline.WatermarkTarget{{ConversationID: convID, UserID: userID, Seq: seq}}, at)
 	if err != nil {
 		return false, err
 	}
-	tag, err := q.db.Exec(ctx, `UPDATE members SET `+col+` = $1 WHERE conversation_id = $2 AND user_id = $3 AND `+col+` < $1`, seq, convID, userID)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
+	return rose[0], nil
+}
+
+// AdvanceWatermarks raises every target's watermark and records each rise in one statement, so
+// one round trip to the server: a node's delivered flush advances a watermark for nearly every
+// message's every member. The rows are locked in key order, as a flush's sorted chunk always was.
+func (q queries) AdvanceWatermarks(ctx context.Context, kind string, targets []wardline.WatermarkTarget, at time.Time) ([]bool, error) {
+	col, err := watermarkColumn(kind)
+	if err != nil {
+		return nil, err
 	}
-	_, err = q.db.Exec(ctx, `INSERT INTO watermarks (conversation_id, user_id, kind, seq, at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT DO NOTHING`, convID, userID, kind, seq, at)
-	return err == nil, err
+	if err := wardline.CheckWatermarkTargets(targets); err != nil {
+		return nil, err
+	}
+	rose := make([]bool, len(targets))
+	if len(targets) == 0 {
+		return rose, nil
+	}
+	convs, users, seqs := make([]string, len(targets)), make([]string, len(targets)), make([]int64, len(targets))
+	at = utc(at)
+	index := make(map[[2]string]int, len(targets))
+	for i, t := range targets {
+		convs[i], users[i], seqs[i] = t.ConversationID, t.UserID, t.Seq
+		index[[2]string{t.ConversationID, t.UserID}] = i
+	}
+	rows, err := q.db.Query(ctx, `WITH v AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(conversation_id, user_id, seq)
+		), locked AS (
+			SELECT m.conversation_id, m.user_id, v.seq FROM members m
+			JOIN v ON v.conversation_id = m.conversation_id AND v.user_id = m.user_id
+			WHERE m.`+col+` < v.seq
+			ORDER BY m.conversation_id, m.user_id
+			FOR UPDATE OF m
+		), up AS (
+			UPDATE members m SET `+col+` = l.seq FROM locked l
+			WHERE m.conversation_id = l.conversation_id AND m.user_id = l.user_id AND m.`+col+` < l.seq
+			RETURNING m.conversation_id, m.user_id, l.seq
+		), recorded AS (
+			INSERT INTO watermarks (conversation_id, user_id, kind, seq, at)
+			SELECT conversation_id, user_id, $4, seq, $5 FROM up
+			ON CONFLICT DO NOTHING
+		)
+		SELECT conversation_id, user_id FROM up`, convs, users, seqs, kind, at)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		rose[index[k]] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return rose, nil
 }
 
 func (q queries) InsertAck(ctx context.Context, convID, msgID, userID string, at time.Time) (bool, error) {

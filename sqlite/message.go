@@ -170,6 +170,21 @@ func (q queries) AdvanceWatermark(ctx context.Context, convID, userID, kind stri
 	return err == nil, err
 }
 
+func (q queries) AdvanceWatermarks(ctx context.Context, kind string, targets []wardline.WatermarkTarget, at time.Time) ([]bool, error) {
+	if err := wardline.CheckWatermarkTargets(targets); err != nil {
+		return nil, err
+	}
+	// In process a statement costs no round trip: one rise at a time.
+	rose := make([]bool, len(targets))
+	for i, t := range targets {
+		var err error
+		if rose[i], err = q.AdvanceWatermark(ctx, t.ConversationID, t.UserID, kind, t.Seq, at); err != nil {
+			return nil, err
+		}
+	}
+	return rose, nil
+}
+
 func (q queries) InsertAck(ctx context.Context, convID, msgID, userID string, at time.Time) (bool, error) {
 	res, err := q.db.exec(ctx, `INSERT INTO acks (message_id, user_id, conversation_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		msgID, userID, convID, micros(at))

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,6 +109,102 @@ func testReceipts(t *testing.T, open opener) {
 				if got := watermark(t, s, f.Conv.ID, tt.user.ID, tt.kind); got != tt.want {
 					t.Errorf("Watermark(%s, %s): got %d, want %d", tt.user.DisplayName, tt.kind, got, tt.want)
 				}
+			}
+		})
+		t.Run("Many", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			f := MustCreateFixture(t, s)
+			other := NewConversation(f.Org.ID, wardline.KindGroup, T0, f.Alice.ID, f.Bob.ID)
+			MustCreateConversations(t, s, other)
+			MustSendMessages(t, s, f.Conv.ID, f.Alice.ID, 6, at(0))
+			MustSendMessages(t, s, other.ID, f.Alice.ID, 4, at(0))
+			advance(t, s, f.Conv.ID, f.Carol.ID, wardline.ReceiptDelivered, 5, at(10))
+
+			targets := []wardline.WatermarkTarget{
+				{ConversationID: other.ID, UserID: f.Bob.ID, Seq: 4},           // rises
+				{ConversationID: f.Conv.ID, UserID: f.Carol.ID, Seq: 3},        // already at 5
+				{ConversationID: other.ID, UserID: f.Carol.ID, Seq: 2},         // not a member
+				{ConversationID: f.Conv.ID, UserID: f.Bob.ID, Seq: 6},          // rises
+				{ConversationID: f.Conv.ID, UserID: f.Alice.ID, Seq: 0},        // not a rise
+				{ConversationID: wardline.NewID(), UserID: f.Alice.ID, Seq: 1}, // no such conversation
+			}
+			var rose []bool
+			MustUpdate(t, s, func(tx wardline.Tx) (err error) {
+				rose, err = tx.AdvanceWatermarks(t.Context(), wardline.ReceiptDelivered, targets, at(20))
+				return err
+			})
+			if want := []bool{true, false, false, true, false, false}; !slices.Equal(rose, want) {
+				t.Errorf("AdvanceWatermarks: got %v, want %v", rose, want)
+			}
+			for _, tt := range []struct {
+				conv *wardline.Conversation
+				user *wardline.User
+				kind string
+				want int64
+			}{
+				{other, f.Bob, wardline.ReceiptDelivered, 4},
+				{f.Conv, f.Bob, wardline.ReceiptDelivered, 6},
+				{f.Conv, f.Carol, wardline.ReceiptDelivered, 5},
+				{f.Conv, f.Alice, wardline.ReceiptDelivered, 0},
+				{f.Conv, f.Bob, wardline.ReceiptRead, 0},
+			} {
+				if got := watermark(t, s, tt.conv.ID, tt.user.ID, tt.kind); got != tt.want {
+					t.Errorf("Watermark(%s, %s): got %d, want %d", tt.user.DisplayName, tt.kind, got, tt.want)
+				}
+			}
+			// Each rise is in the watermark history, with its time; nothing else is.
+			for _, c := range []struct {
+				conv *wardline.Conversation
+				want []string
+			}{
+				{f.Conv, []string{f.Carol.ID + " delivered 5 10", f.Bob.ID + " delivered 6 20"}},
+				{other, []string{f.Bob.ID + " delivered 4 20"}},
+			} {
+				wm, err := s.WatermarkAdvances(t.Context(), c.conv.ID)
+				if err != nil {
+					t.Fatalf("WatermarkAdvances: %v", err)
+				}
+				var got []string
+				for _, w := range wm {
+					got = append(got, fmt.Sprintf("%s %s %d %d", w.UserID, w.Kind, w.Seq, int(w.At.Sub(T0)/time.Second)))
+				}
+				slices.Sort(got)
+				slices.Sort(c.want)
+				if !slices.Equal(got, c.want) {
+					t.Errorf("WatermarkAdvances: got %q, want %q", got, c.want)
+				}
+			}
+
+			// Read is a watermark of its own, and an empty list answers an empty list.
+			MustUpdate(t, s, func(tx wardline.Tx) (err error) {
+				rose, err = tx.AdvanceWatermarks(t.Context(), wardline.ReceiptRead, targets[3:4], at(30))
+				return err
+			})
+			if !slices.Equal(rose, []bool{true}) {
+				t.Errorf("AdvanceWatermarks(read): got %v, want [true]", rose)
+			}
+			MustUpdate(t, s, func(tx wardline.Tx) (err error) {
+				rose, err = tx.AdvanceWatermarks(t.Context(), wardline.ReceiptRead, nil, at(30))
+				return err
+			})
+			if rose == nil || len(rose) != 0 {
+				t.Errorf("AdvanceWatermarks(none): got %#v, want an empty list", rose)
+			}
+
+			// A member named twice is refused, and nothing changes.
+			err := s.Update(t.Context(), func(tx wardline.Tx) error {
+				_, err := tx.AdvanceWatermarks(t.Context(), wardline.ReceiptDelivered, []wardline.WatermarkTarget{
+					{ConversationID: f.Conv.ID, UserID: f.Alice.ID, Seq: 2},
+					{ConversationID: f.Conv.ID, UserID: f.Alice.ID, Seq: 3},
+				}, at(40))
+				return err
+			})
+			if wardline.ErrorCode(err) != wardline.EINVALID {
+				t.Errorf("AdvanceWatermarks with a member twice: got %v, want %s", err, wardline.EINVALID)
+			}
+			if got := watermark(t, s, f.Conv.ID, f.Alice.ID, wardline.ReceiptDelivered); got != 0 {
+				t.Errorf("Watermark after a refused list: got %d, want 0", got)
 			}
 		})
 		t.Run("PerConversation", func(t *testing.T) {
