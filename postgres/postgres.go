@@ -48,6 +48,9 @@ type Options struct {
 	LockTimeout time.Duration
 	// TxTimeout bounds one batch transaction (default 30 s).
 	TxTimeout time.Duration
+	// Tracer, when set, is told of every statement and pipeline the store sends (pgx's
+	// tracing; a pgx.BatchTracer as well sees the pipelines).
+	Tracer pgx.QueryTracer
 }
 
 // Store is a wardline.Store on PostgreSQL.
@@ -112,6 +115,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.TxTimeout <= 0 {
 		opts.TxTimeout = 30 * time.Second
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -355,44 +361,51 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 	// A connection left inside a transaction (by any failure below) is destroyed on release.
 	defer pc.Release()
 	conn := pc.Conn()
-	begin := fmt.Sprintf("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = %d; SAVEPOINT w", lockTimeout.Milliseconds())
-	if _, err := conn.Exec(ctx, begin); err != nil {
-		return nil, true, fmt.Errorf("postgres: begin: %w", err)
-	}
-	rollback := func() { _, _ = conn.Exec(ctx, "ROLLBACK") }
-
+	// Transaction control is not sent on its own: BEGIN and each request's savepoint go ahead of
+	// the first statement that follows them, in its round trip (txdb.ahead), and the last of them
+	// with the commit. A round trip to the server is most of what a statement costs a node.
 	tx := &txn{}
-	tx.queries = queries{db: &txdb{conn: conn, ctx: ctx, tx: tx}, tx: tx}
+	d := &txdb{conn: conn, ctx: ctx, tx: tx, ahead: []string{
+		"BEGIN ISOLATION LEVEL READ COMMITTED",
+		fmt.Sprintf("SET LOCAL lock_timeout = %d", lockTimeout.Milliseconds()),
+		"SAVEPOINT w",
+	}}
+	tx.queries = queries{db: d, tx: tx}
+	rollback := func() { _, _ = conn.Exec(ctx, "ROLLBACK") }
 	results = make([]result, len(batch))
 	for i, r := range batch {
 		mark := len(tx.audit)
 		tx.hooks, tx.retryable = nil, false
+		d.sent, d.aborted = 0, nil
 		var ferr error
 		if ferr = r.ctx.Err(); ferr == nil {
 			ferr = runFn(r.fn, tx)
 		}
-		// Close this request's savepoint and open the next one in one round trip.
-		end := "RELEASE SAVEPOINT w"
-		if ferr != nil {
-			end = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w"
+		if d.broken != nil {
+			// Transaction control failed: the connection, not this request.
+			rollback()
+			return nil, true, d.broken
 		}
-		next := ""
-		if i < len(batch)-1 {
-			next = "; SAVEPOINT w"
+		if ferr == nil && d.aborted != nil {
+			// fn answered nil but a statement of its failed, which aborts the transaction until
+			// the savepoint is rolled back: undo it like any failed fn.
+			ferr = fmt.Errorf("postgres: transaction aborted: %w", d.aborted)
 		}
-		if _, xerr := conn.Exec(ctx, end+next); xerr != nil {
-			if ferr != nil || isConnError(xerr) {
+		// Close this request's savepoint, or roll back to it (which keeps it for the next); a
+		// request that sent nothing leaves it as it is.
+		switch {
+		case d.sent == 0:
+		case d.aborted != nil:
+			// Not ahead: an aborted transaction refuses even the preparing of a statement, which
+			// pgx does before sending a pipeline with a statement new to the connection.
+			if _, err := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
 				rollback()
-				return nil, true, fmt.Errorf("postgres: savepoint: %w", xerr)
+				return nil, true, fmt.Errorf("postgres: savepoint: %w", err)
 			}
-			// fn answered nil but left the transaction aborted (it swallowed a database error):
-			// undo it like any failed fn.
-			tx.noteErr(xerr)
-			ferr = fmt.Errorf("postgres: transaction aborted: %w", xerr)
-			if _, xerr := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w"+next); xerr != nil {
-				rollback()
-				return nil, true, fmt.Errorf("postgres: savepoint: %w", xerr)
-			}
+		case ferr != nil:
+			d.ahead = append(d.ahead, "ROLLBACK TO SAVEPOINT w")
+		case i < len(batch)-1:
+			d.ahead = append(d.ahead, "RELEASE SAVEPOINT w", "SAVEPOINT w")
 		}
 		if ferr != nil {
 			tx.audit = tx.audit[:mark]
@@ -403,22 +416,53 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 		results[i].hooks = tx.hooks
 	}
 
-	if len(tx.audit) == 0 {
-		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-			return nil, commitRetryable(err), fmt.Errorf("postgres: commit: %w", err)
-		}
-	} else if err := s.commitWithAudit(ctx, conn, tx.audit); err != nil {
+	if err := s.commit(ctx, conn, d.ahead, tx.audit); err != nil {
 		return nil, commitRetryable(err), err
 	}
 	return results, false, nil
 }
 
+// commit sends the transaction control still ahead (at least its last savepoint's) and commits,
+// with the batch's audit events when there are any.
+func (s *Store) commit(ctx context.Context, conn *pgx.Conn, ahead []string, events []*wardline.AuditEvent) error {
+	if len(events) > 0 {
+		return s.commitWithAudit(ctx, conn, ahead, events)
+	}
+	b := &pgx.Batch{}
+	for _, c := range ahead {
+		b.Queue(c)
+	}
+	b.Queue("COMMIT")
+	br := conn.SendBatch(ctx, b)
+	var err error
+	for range ahead {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("transaction rolled back (%s)", tag.String())
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
 // commitWithAudit numbers the batch's audit events, hashes them into the Merkle tree and commits.
 // The tree row (audit_tree) is the last lock the transaction takes and is held only for two round
-// trips: read the tree, then insert the entries, write the tree and commit in one pipeline. Seqs
-// therefore follow commit order across every node, and a transaction holding the row never waits
-// for another lock, so it is never part of a deadlock.
-func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, events []*wardline.AuditEvent) (err error) {
+// trips: read the tree (after the transaction control still ahead), then insert the entries,
+// write the tree and commit in one pipeline. Seqs therefore follow commit order across every
+// node, and a transaction holding the row never waits for another lock, so it is never part of a
+// deadlock.
+func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, ahead []string, events []*wardline.AuditEvent) (err error) {
 	defer func() {
 		if err != nil {
 			for _, e := range events {
@@ -428,12 +472,20 @@ func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, events []*w
 		}
 	}()
 	b := &pgx.Batch{}
+	for _, c := range ahead {
+		b.Queue(c)
+	}
 	b.Queue("SET LOCAL lock_timeout = 0")
 	b.Queue("SELECT size, state FROM audit_tree WHERE id = 1 FOR UPDATE")
 	br := conn.SendBatch(ctx, b)
 	var size int64
 	var state []byte
-	if _, err = br.Exec(); err == nil {
+	for range len(ahead) + 1 {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if err == nil {
 		err = br.QueryRow().Scan(&size, &state)
 	}
 	if cerr := br.Close(); err == nil {
@@ -564,33 +616,157 @@ type txdb struct {
 	conn *pgx.Conn
 	ctx  context.Context
 	tx   *txn
+	// ahead is transaction control not sent yet (BEGIN, savepoints): it goes in one pipeline
+	// with the next statement, so costs no round trip of its own.
+	ahead []string
+	// broken is why control sent ahead failed: the batch cannot go on on this connection.
+	broken error
+	// sent counts the current request's statements; aborted is the first error the server gave
+	// one of them, which aborts the transaction until the savepoint is rolled back, whatever the
+	// request's fn then makes of it.
+	sent    int
+	aborted error
+}
+
+func (d *txdb) note(err error) {
+	if err == nil {
+		return
+	}
+	d.tx.noteErr(err)
+	var pe *pgconn.PgError
+	if d.aborted == nil && errors.As(err, &pe) {
+		d.aborted = err
+	}
+}
+
+// send starts sql in one pipeline after the control ahead, and reads the control's answers.
+func (d *txdb) send(sql string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	for _, c := range d.ahead {
+		b.Queue(c)
+	}
+	b.Queue(sql, args...)
+	n := len(d.ahead)
+	d.ahead = d.ahead[:0]
+	br := d.conn.SendBatch(d.ctx, b)
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			d.broken = fmt.Errorf("postgres: transaction control: %w", err)
+			return nil, d.broken
+		}
+	}
+	return br, nil
 }
 
 func (d *txdb) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := d.conn.Exec(d.ctx, sql, args...)
-	d.tx.noteErr(err)
+	if d.broken != nil {
+		return pgconn.CommandTag{}, d.broken
+	}
+	d.sent++
+	if len(d.ahead) == 0 {
+		tag, err := d.conn.Exec(d.ctx, sql, args...)
+		d.note(err)
+		return tag, err
+	}
+	br, err := d.send(sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	d.note(err)
 	return tag, err
 }
 
 func (d *txdb) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
-	rows, err := d.conn.Query(d.ctx, sql, args...)
-	d.tx.noteErr(err)
-	return rows, err
+	if d.broken != nil {
+		return nil, d.broken
+	}
+	d.sent++
+	var (
+		br   pgx.BatchResults
+		rows pgx.Rows
+		err  error
+	)
+	if len(d.ahead) == 0 {
+		rows, err = d.conn.Query(d.ctx, sql, args...)
+	} else {
+		if br, err = d.send(sql, args); err != nil {
+			return nil, err
+		}
+		if rows, err = br.Query(); err != nil {
+			_ = br.Close()
+		}
+	}
+	if err != nil {
+		d.note(err)
+		return nil, err
+	}
+	return &txRows{Rows: rows, d: d, br: br}, nil
 }
 
-func (d *txdb) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
-	return noteRow{d.conn.QueryRow(d.ctx, sql, args...), d.tx}
+func (d *txdb) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := d.Query(ctx, sql, args...)
+	return txRow{rows, err}
 }
 
-type noteRow struct {
-	r  pgx.Row
-	tx *txn
+// txRows notes the error a statement's rows end with (an error of the server often comes only
+// there) and ends the pipeline the statement was sent in.
+type txRows struct {
+	pgx.Rows
+	d      *txdb
+	br     pgx.BatchResults
+	closed bool
 }
 
-func (r noteRow) Scan(dest ...any) error {
-	err := r.r.Scan(dest...)
-	r.tx.noteErr(err)
-	return err
+func (r *txRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
+func (r *txRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	err := r.Rows.Err()
+	if r.br != nil {
+		if cerr := r.br.Close(); err == nil {
+			err = cerr
+		}
+	}
+	r.d.note(err)
+}
+
+// txRow is QueryRow's answer, as pgx's own: the first row, or pgx.ErrNoRows.
+type txRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r txRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }
 
 // dbtx is what queries run on: the pool for reads, a batch's connection inside Update.
