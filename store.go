@@ -223,6 +223,13 @@ type Writer interface {
 	NextSeq(ctx context.Context, convID string, at time.Time) (int64, error)
 	// InsertMessage stores m (with BodySealed).
 	InsertMessage(ctx context.Context, m *Message) error
+	// AppendMessage stores m as its conversation's next message if its sender is a member: it
+	// reserves the seq as NextSeq does (setting m.Seq) and inserts m as InsertMessage does, and
+	// answers the conversation's member ids (sorted), in one statement where the store has round
+	// trips. ENOTFOUND, with nothing written, if the conversation does not exist or the sender is
+	// not a member; ECONFLICT as InsertMessage, after which the caller must not commit (the seq
+	// was reserved).
+	AppendMessage(ctx context.Context, m *Message, at time.Time) ([]string, error)
 	// ReviseMessage keeps prev, the version m replaces, in the message's history and writes m's
 	// new state (an edit or a deletion). Nothing a message ever said is overwritten.
 	ReviseMessage(ctx context.Context, m *Message, prev *MessageVersion) error

@@ -184,6 +184,21 @@ func storeMessage(ctx context.Context, tx wardline.Tx, m *wardline.Message, ev *
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
 	}
+	return recordMessage(ctx, tx, m, ev, esc)
+}
+
+// appendMessage stores a member's message as storeMessage does, checking in the same statement
+// that the sender is still a member (wardline.Tx's AppendMessage), and answers the members.
+func appendMessage(ctx context.Context, tx wardline.Tx, m *wardline.Message, ev *wardline.AuditEvent, esc *wardline.Escalation, now time.Time) ([]string, error) {
+	members, err := tx.AppendMessage(ctx, m, now)
+	if err != nil {
+		return nil, err
+	}
+	return members, recordMessage(ctx, tx, m, ev, esc)
+}
+
+// recordMessage adds a stored message's audit event (with its seq) and escalation.
+func recordMessage(ctx context.Context, tx wardline.Tx, m *wardline.Message, ev *wardline.AuditEvent, esc *wardline.Escalation) error {
 	if ev.Detail == nil {
 		ev.Detail = map[string]any{}
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 
 	"wardline"
@@ -119,16 +118,10 @@ func (s *MessageService) send(ctx context.Context, a *wardline.Actor, c *wardlin
 	err = s.store.Update(ctx, func(tx wardline.Tx) error {
 		// Membership again, inside the transaction, and the recipients as of the commit: an
 		// offboarding may have committed since the snapshot, and a leaver must not get the message.
-		recipients, err := tx.MemberIDs(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(recipients, a.User.ID) {
-			return wardline.Errorf(wardline.ENOTFOUND, "conversation not found")
-		}
 		// A retry with the same client_id collides with the stored message: this write is undone
 		// (its seq too) and the stored one answered, without a look-up on every send.
-		if err := storeMessage(ctx, tx, m, ev, esc, now); wardline.ErrorCode(err) == wardline.ECONFLICT {
+		recipients, err := appendMessage(ctx, tx, m, ev, esc, now)
+		if wardline.ErrorCode(err) == wardline.ECONFLICT {
 			return errSameClientID
 		} else if err != nil {
 			return err

@@ -35,6 +35,40 @@ func (q queries) InsertMessage(ctx context.Context, m *wardline.Message) error {
 	return err
 }
 
+// AppendMessage checks membership, reserves the seq and inserts the message in one statement:
+// one round trip, where the three steps took three.
+func (q queries) AppendMessage(ctx context.Context, m *wardline.Message, at time.Time) ([]string, error) {
+	var (
+		members  []string
+		seq, got *int64
+	)
+	err := q.db.QueryRow(ctx, `WITH mem AS (
+			SELECT COALESCE(array_agg(user_id ORDER BY user_id), '{}') AS ids FROM members WHERE conversation_id = $2
+		), s AS (
+			UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $12::timestamptz)
+			FROM mem WHERE id = $2 AND $3::text = ANY (mem.ids)
+			RETURNING last_seq
+		), ins AS (
+			INSERT INTO messages (`+messageColumns+`)
+			SELECT $1::text, $2::text, s.last_seq, $3::text, $4::text, $5::bytea, $6::text, $7::boolean, $8::timestamptz, $9::timestamptz, $10::boolean, $11::integer FROM s
+			ON CONFLICT DO NOTHING
+			RETURNING seq
+		)
+		SELECT (SELECT ids FROM mem), (SELECT last_seq FROM s), (SELECT seq FROM ins)`,
+		m.ID, m.ConversationID, m.SenderID, m.ClientID, m.BodySealed, m.Priority, m.RequiresAck,
+		m.CreatedAt, m.EditedAt, m.Deleted, m.Version, at).Scan(&members, &seq, &got)
+	switch {
+	case err != nil:
+		return nil, err
+	case seq == nil:
+		return nil, notFound("conversation")
+	case got == nil:
+		return nil, wardline.Errorf(wardline.ECONFLICT, "message exists")
+	}
+	m.Seq = *seq
+	return members, nil
+}
+
 func (q queries) ReviseMessage(ctx context.Context, m *wardline.Message, prev *wardline.MessageVersion) error {
 	tag, err := q.db.Exec(ctx, `INSERT INTO message_versions (message_id, version, body_sealed, at, deleted) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
 		prev.MessageID, prev.Version, prev.BodySealed, prev.At, prev.Deleted)

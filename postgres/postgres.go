@@ -78,6 +78,8 @@ type Store struct {
 	// tests set more so that a slow machine's pauses between writes do not count as quiet spells.
 	gatherFor  atomic.Int64
 	gatherBusy atomic.Int64
+
+	known map[string]struct{} // the writer's: see txdb.known
 }
 
 // SetCommitGather sets how long a batch's first write may wait, from when it was queued, for
@@ -127,7 +129,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, opts: opts, writes: make(chan *writeReq, maxBatch)}
+	s := &Store{pool: pool, opts: opts, writes: make(chan *writeReq, maxBatch), known: map[string]struct{}{}}
 	s.queries = queries{db: pool}
 	s.gatherFor.Store(int64(wardline.DefaultCommitGather))
 	s.gatherBusy.Store(int64(wardline.GatherBusy))
@@ -365,7 +367,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 	// the first statement that follows them, in its round trip (txdb.ahead), and the last of them
 	// with the commit. A round trip to the server is most of what a statement costs a node.
 	tx := &txn{}
-	d := &txdb{conn: conn, ctx: ctx, tx: tx, ahead: []string{
+	d := &txdb{conn: conn, ctx: ctx, tx: tx, known: s.known, ahead: []string{
 		"BEGIN ISOLATION LEVEL READ COMMITTED",
 		fmt.Sprintf("SET LOCAL lock_timeout = %d", lockTimeout.Milliseconds()),
 		"SAVEPOINT w",
@@ -617,8 +619,13 @@ type txdb struct {
 	ctx  context.Context
 	tx   *txn
 	// ahead is transaction control not sent yet (BEGIN, savepoints): it goes in one pipeline
-	// with the next statement, so costs no round trip of its own.
+	// with the next statement, so costs no round trip of its own, if that statement is known.
 	ahead []string
+	// known holds statements that have run without error on this node (the writer's own map). A
+	// statement is prepared before its pipeline runs, and a statement the server refuses to
+	// prepare would abort the transaction before the control ahead of it had run; so control
+	// goes ahead only of a statement known to prepare, and on its own before any other.
+	known map[string]struct{}
 	// broken is why control sent ahead failed: the batch cannot go on on this connection.
 	broken error
 	// sent counts the current request's statements; aborted is the first error the server gave
@@ -636,6 +643,33 @@ func (d *txdb) note(err error) {
 	var pe *pgconn.PgError
 	if d.aborted == nil && errors.As(err, &pe) {
 		d.aborted = err
+	}
+}
+
+// maxKnown bounds txdb.known; statements past it are sent after their control, as at first.
+const maxKnown = 2048
+
+// settle sends the control ahead on its own unless sql is known to prepare.
+func (d *txdb) settle(sql string) {
+	if len(d.ahead) == 0 || d.broken != nil {
+		return
+	}
+	if _, ok := d.known[sql]; ok {
+		return
+	}
+	b := &pgx.Batch{}
+	for _, c := range d.ahead {
+		b.Queue(c)
+	}
+	d.ahead = d.ahead[:0]
+	if err := d.conn.SendBatch(d.ctx, b).Close(); err != nil {
+		d.broken = fmt.Errorf("postgres: transaction control: %w", err)
+	}
+}
+
+func (d *txdb) learn(sql string, err error) {
+	if err == nil && len(d.known) < maxKnown {
+		d.known[sql] = struct{}{}
 	}
 }
 
@@ -660,13 +694,14 @@ func (d *txdb) send(sql string, args []any) (pgx.BatchResults, error) {
 }
 
 func (d *txdb) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if d.broken != nil {
+	if d.settle(sql); d.broken != nil {
 		return pgconn.CommandTag{}, d.broken
 	}
 	d.sent++
 	if len(d.ahead) == 0 {
 		tag, err := d.conn.Exec(d.ctx, sql, args...)
 		d.note(err)
+		d.learn(sql, err)
 		return tag, err
 	}
 	br, err := d.send(sql, args)
@@ -678,11 +713,12 @@ func (d *txdb) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandT
 		err = cerr
 	}
 	d.note(err)
+	d.learn(sql, err)
 	return tag, err
 }
 
 func (d *txdb) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if d.broken != nil {
+	if d.settle(sql); d.broken != nil {
 		return nil, d.broken
 	}
 	d.sent++
@@ -705,7 +741,7 @@ func (d *txdb) Query(_ context.Context, sql string, args ...any) (pgx.Rows, erro
 		d.note(err)
 		return nil, err
 	}
-	return &txRows{Rows: rows, d: d, br: br}, nil
+	return &txRows{Rows: rows, d: d, br: br, sql: sql}, nil
 }
 
 func (d *txdb) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -719,6 +755,7 @@ type txRows struct {
 	pgx.Rows
 	d      *txdb
 	br     pgx.BatchResults
+	sql    string
 	closed bool
 }
 
@@ -743,6 +780,7 @@ func (r *txRows) Close() {
 		}
 	}
 	r.d.note(err)
+	r.d.learn(r.sql, err)
 }
 
 // txRow is QueryRow's answer, as pgx's own: the first row, or pgx.ErrNoRows.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"wardline"
 	"wardline/postgres"
@@ -94,5 +95,33 @@ func TestWriteRoundTrips(t *testing.T) {
 				t.Errorf("Update: got %v, want an error: %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A statement new to the node goes to the server after the control before it, not in one
+// pipeline with it: PostgreSQL prepares a pipeline's statements first, and one it refuses to
+// prepare would abort the transaction with the earlier request's savepoint not yet released,
+// failing the whole batch. Here only the request with the bad statement fails.
+func TestRefusedStatementFailsOnlyItsRequest(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	f := storetest.MustCreateFixture(t, s)
+	next := func(tx wardline.Tx) error {
+		_, err := tx.NextSeq(ctx, f.Conv.ID, storetest.T0)
+		return err
+	}
+	storetest.MustUpdate(t, s, next) // known to the node from now on
+	errs, err := postgres.RunOneBatch(s, next, func(tx wardline.Tx) error {
+		return postgres.ExecInTx(ctx, tx, "UPDATE conversations SET no_such_column = 1")
+	}, next)
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	var pe *pgconn.PgError
+	if errs[0] != nil || errs[2] != nil || !errors.As(errs[1], &pe) || pe.Code != "42703" {
+		t.Errorf("requests: got %v, want nil, undefined column (42703), nil", errs)
+	}
+	if c, err := s.Conversation(ctx, f.Conv.ID); err != nil || c.LastSeq != 3 {
+		t.Errorf("last seq: got %v, %v; want 3 (one before the batch, two in it)", c, err)
 	}
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"slices"
 	"context"
 	"database/sql"
 	"errors"
@@ -35,6 +36,21 @@ func (q queries) InsertMessage(ctx context.Context, m *wardline.Message) error {
 		return wardline.Errorf(wardline.ECONFLICT, "message exists")
 	}
 	return err
+}
+
+func (q queries) AppendMessage(ctx context.Context, m *wardline.Message, at time.Time) ([]string, error) {
+	// In process each statement is a call, not a round trip: the steps one by one.
+	members, err := q.MemberIDs(ctx, m.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := slices.BinarySearch(members, m.SenderID); !ok {
+		return nil, notFound("conversation")
+	}
+	if m.Seq, err = q.NextSeq(ctx, m.ConversationID, at); err != nil {
+		return nil, err
+	}
+	return members, q.InsertMessage(ctx, m)
 }
 
 func (q queries) ReviseMessage(ctx context.Context, m *wardline.Message, prev *wardline.MessageVersion) error {

@@ -242,6 +242,82 @@ func testMessages(t *testing.T, open opener) {
 		})
 	})
 
+	t.Run("AppendMessage", func(t *testing.T) {
+		appendMsg := func(s wardline.Store, m *wardline.Message, when time.Time) (members []string, err error) {
+			err = s.Update(context.Background(), func(tx wardline.Tx) (err error) {
+				members, err = tx.AppendMessage(context.Background(), m, when)
+				return err
+			})
+			return members, err
+		}
+		t.Run("OK", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			f := MustCreateFixture(t, s)
+			wantMembers := []string{f.Alice.ID, f.Bob.ID, f.Carol.ID}
+			slices.Sort(wantMembers)
+			for i, sender := range []*wardline.User{f.Bob, f.Alice, f.Bob} {
+				m := NewMessage(f.Conv.ID, sender.ID, 0, at(10+i))
+				m.Priority, m.RequiresAck, m.BodySealed = wardline.PriorityUrgent, i == 1, everyByte()
+				members, err := appendMsg(s, m, at(10+i))
+				if err != nil {
+					t.Fatalf("AppendMessage %d: %v", i, err)
+				}
+				if m.Seq != int64(i+1) {
+					t.Errorf("AppendMessage %d: seq %d, want %d", i, m.Seq, i+1)
+				}
+				if !slices.Equal(members, wantMembers) {
+					t.Errorf("AppendMessage %d: members %v, want %v", i, members, wantMembers)
+				}
+				AssertSame(t, "Message", mustMessage(t, s, f.Conv.ID, m.ID), m)
+			}
+			if c := mustConversation(t, s, f.Conv.ID); c.LastSeq != 3 || !c.LastActivityAt.Equal(at(12)) {
+				t.Errorf("conversation after 3: last seq %d, activity %v; want 3, %v", c.LastSeq, c.LastActivityAt, at(12))
+			}
+		})
+		// A sender who is not a member (or no longer one), or a conversation that does not
+		// exist: not found, and nothing written.
+		t.Run("ErrNotFound", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			f := MustCreateFixture(t, s)
+			other := NewConversation(f.Org.ID, wardline.KindGroup, T0, f.Alice.ID, f.Bob.ID)
+			MustCreateConversations(t, s, other)
+			m := NewMessage(other.ID, f.Carol.ID, 0, at(10))
+			_, err := appendMsg(s, m, at(10))
+			AssertCode(t, err, wardline.ENOTFOUND)
+			_, err = appendMsg(s, NewMessage(wardline.NewID(), f.Carol.ID, 0, at(10)), at(10))
+			AssertCode(t, err, wardline.ENOTFOUND)
+			if got := mustConversation(t, s, other.ID).LastSeq; got != 0 {
+				t.Errorf("last seq after a refused message: %d, want 0", got)
+			}
+			if _, err := s.Message(t.Context(), other.ID, m.ID); wardline.ErrorCode(err) != wardline.ENOTFOUND {
+				t.Errorf("Message after a refused append: got %v, want not found", err)
+			}
+		})
+		// The same client id again: a conflict, and the write is undone with its seq.
+		t.Run("ErrDuplicateClientID", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			f := MustCreateFixture(t, s)
+			first := NewMessage(f.Conv.ID, f.Bob.ID, 0, at(1))
+			if _, err := appendMsg(s, first, at(1)); err != nil {
+				t.Fatal(err)
+			}
+			dup := NewMessage(f.Conv.ID, f.Bob.ID, 0, at(2))
+			dup.ClientID = first.ClientID
+			_, err := appendMsg(s, dup, at(2))
+			AssertCode(t, err, wardline.ECONFLICT)
+			if got := mustConversation(t, s, f.Conv.ID).LastSeq; got != 1 {
+				t.Errorf("last seq after a duplicate: %d, want 1", got)
+			}
+			next := NewMessage(f.Conv.ID, f.Bob.ID, 0, at(3))
+			if _, err := appendMsg(s, next, at(3)); err != nil || next.Seq != 2 {
+				t.Errorf("AppendMessage after a duplicate: seq %d, %v; want 2", next.Seq, err)
+			}
+		})
+	})
+
 	t.Run("Message", func(t *testing.T) {
 		t.Run("ErrNotFound", func(t *testing.T) {
 			t.Parallel()
