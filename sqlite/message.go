@@ -1,10 +1,10 @@
 package sqlite
 
 import (
-	"slices"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"wardline"
