@@ -12,16 +12,23 @@ import (
 func SetGatherBusy(s *Store, d time.Duration) { s.gatherBusy.Store(int64(d)) }
 
 // RunOneBatch runs fns as the requests of one batch transaction (as the writer does when they
-// arrive together) and answers each one's error, and the batch's.
+// arrive together, trying the batch again as it does) and answers each one's error, and the
+// batch's.
 func RunOneBatch(s *Store, fns ...func(wardline.Tx) error) ([]error, error) {
 	ctx := context.Background()
 	batch := make([]*writeReq, len(fns))
 	for i, fn := range fns {
 		batch[i] = &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), queued: time.Now()}
 	}
-	results, _, err := s.tryBatch(ctx, batch, s.opts.LockTimeout)
-	if err != nil {
-		return nil, err
+	var results []result
+	for attempt := 0; ; attempt++ {
+		var retry bool
+		var err error
+		if results, retry, err = s.tryBatch(ctx, batch, s.opts.LockTimeout); err == nil {
+			break
+		} else if !retry || attempt >= 4 {
+			return nil, err
+		}
 	}
 	errs := make([]error, len(results))
 	for i, r := range results {
@@ -31,7 +38,7 @@ func RunOneBatch(s *Store, fns ...func(wardline.Tx) error) ([]error, error) {
 }
 
 // ExecInTx runs sql on an Update's transaction (for a statement no query of the store has).
-func ExecInTx(ctx context.Context, tx wardline.Tx, sql string) error {
-	_, err := tx.(*txn).db.Exec(ctx, sql)
+func ExecInTx(ctx context.Context, tx wardline.Tx, sql string, args ...any) error {
+	_, err := tx.(*txn).db.Exec(ctx, sql, args...)
 	return err
 }

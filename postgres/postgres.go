@@ -687,6 +687,14 @@ func (d *txdb) send(sql string, args []any) (pgx.BatchResults, error) {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			d.broken = fmt.Errorf("postgres: transaction control: %w", err)
+			var pe pgx.ErrPreprocessingBatch
+			if errors.As(err, &pe) {
+				// The statement, not the control, could not be prepared or its arguments not
+				// encoded, and the pipeline is lost with the connection. The batch is tried
+				// again, and this statement then goes after its control, so that the error
+				// is its request's alone.
+				delete(d.known, sql)
+			}
 			return nil, d.broken
 		}
 	}

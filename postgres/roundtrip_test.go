@@ -125,3 +125,30 @@ func TestRefusedStatementFailsOnlyItsRequest(t *testing.T) {
 		t.Errorf("last seq: got %v, %v; want 3 (one before the batch, two in it)", c, err)
 	}
 }
+
+// An argument that cannot be encoded for a statement the node knows fails its own request only:
+// the pipeline it was in is lost (with the control ahead of the statement), the batch is tried
+// again, and the statement then goes after its control.
+func TestUnencodableArgumentFailsOnlyItsRequest(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	f := storetest.MustCreateFixture(t, s)
+	const touch = "UPDATE conversations SET last_seq = last_seq WHERE id = $1"
+	storetest.MustUpdate(t, s, func(tx wardline.Tx) error { return postgres.ExecInTx(ctx, tx, touch, f.Conv.ID) })
+	next := func(tx wardline.Tx) error {
+		_, err := tx.NextSeq(ctx, f.Conv.ID, storetest.T0)
+		return err
+	}
+	errs, err := postgres.RunOneBatch(s, next, func(tx wardline.Tx) error {
+		return postgres.ExecInTx(ctx, tx, touch, make(chan int)) // no encoding for a channel
+	}, next)
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Errorf("requests: got %v, want nil, an encoding error, nil", errs)
+	}
+	if c, err := s.Conversation(ctx, f.Conv.ID); err != nil || c.LastSeq != 2 {
+		t.Errorf("last seq: got %v, %v; want 2", c, err)
+	}
+}
