@@ -326,6 +326,32 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// A send checks membership, takes its seq and stores itself in one statement on PostgreSQL:
+	// a retry of the same client_id on another node answers the stored message (its seq used
+	// once), and someone who is not a member stores nothing.
+	t.Run("RetryOnAnotherNodeAndNonMember", func(t *testing.T) {
+		clientID := uuid.NewString()
+		body := map[string]any{"client_id": clientID, "body": "bed 4 obs due"}
+		var first, again wardline.Message
+		if s := apiCall(t, c.nodes[0].url, "POST", "/api/v1/conversations/"+conv+"/messages", alice, body, &first); s != 201 {
+			t.Fatalf("send: %d", s)
+		}
+		if s := apiCall(t, c.nodes[1].url, "POST", "/api/v1/conversations/"+conv+"/messages", alice, body, &again); s != 200 {
+			t.Fatalf("retry on node 2: %d, want 200", s)
+		}
+		if again.ID != first.ID || again.Seq != first.Seq {
+			t.Errorf("retry answered %s seq %d, want the stored %s seq %d", again.ID, again.Seq, first.ID, first.Seq)
+		}
+		_, dave := c.newUser(2)
+		if _, s := send(t, c.nodes[2].url, dave, conv, "not a member"); s != 404 {
+			t.Errorf("send by a non-member: %d, want 404", s)
+		}
+		next, s := send(t, c.nodes[2].url, carol, conv, "after the retry")
+		if s != 201 || next.Seq != first.Seq+1 {
+			t.Errorf("next send: %d seq %d, want 201 seq %d (no seq taken by the retry or the refusal)", s, next.Seq, first.Seq+1)
+		}
+	})
+
 	t.Run("SessionRevokedOnEveryNode", func(t *testing.T) {
 		_, dave := c.newUser(0)
 		l := listen(t, c.nodes[1].url, dave, map[string]int64{})
