@@ -575,11 +575,6 @@ func isRetryable(err error) bool {
 	return false
 }
 
-func isConnError(err error) bool {
-	var pe *pgconn.PgError
-	return !errors.As(err, &pe)
-}
-
 // commitRetryable: a COMMIT the server answered with an error rolled back; one never sent did
 // nothing. A connection lost while the COMMIT was on its way leaves the outcome unknown: that is
 // reported, never retried, so that no write is applied twice.
