@@ -418,7 +418,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 		results[i].hooks = tx.hooks
 	}
 
-	if err := s.commit(ctx, conn, d.ahead, tx.audit); err != nil {
+	if err := s.commit(ctx, d, tx.audit); err != nil {
 		return nil, commitRetryable(err), err
 	}
 	return results, false, nil
@@ -426,33 +426,22 @@ func (s *Store) tryBatch(ctx context.Context, batch []*writeReq, lockTimeout tim
 
 // commit sends the transaction control still ahead (at least its last savepoint's) and commits,
 // with the batch's audit events when there are any.
-func (s *Store) commit(ctx context.Context, conn *pgx.Conn, ahead []string, events []*wardline.AuditEvent) error {
+func (s *Store) commit(ctx context.Context, d *txdb, events []*wardline.AuditEvent) error {
 	if len(events) > 0 {
-		return s.commitWithAudit(ctx, conn, ahead, events)
+		return s.commitWithAudit(ctx, d, events)
 	}
-	b := &pgx.Batch{}
-	for _, c := range ahead {
-		b.Queue(c)
-	}
-	b.Queue("COMMIT")
-	br := conn.SendBatch(ctx, b)
-	var err error
-	for range ahead {
-		if _, err = br.Exec(); err != nil {
-			break
-		}
-	}
+	br, err := d.send("COMMIT", nil)
 	if err == nil {
 		var tag pgconn.CommandTag
 		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
 			err = fmt.Errorf("transaction rolled back (%s)", tag.String())
 		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
-		_, _ = conn.Exec(ctx, "ROLLBACK")
+		_, _ = d.conn.Exec(ctx, "ROLLBACK")
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
@@ -464,7 +453,8 @@ func (s *Store) commit(ctx context.Context, conn *pgx.Conn, ahead []string, even
 // write the tree and commit in one pipeline. Seqs therefore follow commit order across every
 // node, and a transaction holding the row never waits for another lock, so it is never part of a
 // deadlock.
-func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, ahead []string, events []*wardline.AuditEvent) (err error) {
+func (s *Store) commitWithAudit(ctx context.Context, d *txdb, events []*wardline.AuditEvent) (err error) {
+	conn := d.conn
 	defer func() {
 		if err != nil {
 			for _, e := range events {
@@ -473,25 +463,15 @@ func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, ahead []str
 			_, _ = conn.Exec(ctx, "ROLLBACK")
 		}
 	}()
-	b := &pgx.Batch{}
-	for _, c := range ahead {
-		b.Queue(c)
-	}
-	b.Queue("SET LOCAL lock_timeout = 0")
-	b.Queue("SELECT size, state FROM audit_tree WHERE id = 1 FOR UPDATE")
-	br := conn.SendBatch(ctx, b)
+	d.ahead = append(d.ahead, "SET LOCAL lock_timeout = 0")
 	var size int64
 	var state []byte
-	for range len(ahead) + 1 {
-		if _, err = br.Exec(); err != nil {
-			break
-		}
-	}
+	br, err := d.send("SELECT size, state FROM audit_tree WHERE id = 1 FOR UPDATE", nil)
 	if err == nil {
 		err = br.QueryRow().Scan(&size, &state)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: read audit tree: %w", err)
@@ -518,7 +498,7 @@ func (s *Store) commitWithAudit(ctx context.Context, conn *pgx.Conn, ahead []str
 		return err
 	}
 	cols := append(append([]any{seqs}, auditArrays(events)...), leaves)
-	b = &pgx.Batch{}
+	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO audit_events (seq, id, at, org_id, actor_id, session_id, addr, action, target_type, target_id, conversation_id, outcome, justification, detail, leaf_hash)
 		SELECT v.seq, v.id, v.at, v.org_id, v.actor_id, v.session_id, v.addr, v.action, v.target_type, v.target_id, v.conversation_id, v.outcome, v.justification, v.detail::jsonb, v.leaf_hash
 		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bytea[])
@@ -652,12 +632,7 @@ func (d *txdb) settle(sql string) {
 	if _, ok := d.known[sql]; ok {
 		return
 	}
-	b := &pgx.Batch{}
-	for _, c := range d.ahead {
-		b.Queue(c)
-	}
-	d.ahead = d.ahead[:0]
-	if err := d.conn.SendBatch(d.ctx, b).Close(); err != nil {
+	if err := d.conn.SendBatch(d.ctx, d.takeAhead()).Close(); err != nil {
 		d.broken = fmt.Errorf("postgres: transaction control: %w", err)
 	}
 }
@@ -668,15 +643,21 @@ func (d *txdb) learn(sql string, err error) {
 	}
 }
 
-// send starts sql in one pipeline after the control ahead, and reads the control's answers.
-func (d *txdb) send(sql string, args []any) (pgx.BatchResults, error) {
+// takeAhead returns a pipeline holding the control ahead, which is then no longer ahead.
+func (d *txdb) takeAhead() *pgx.Batch {
 	b := &pgx.Batch{}
 	for _, c := range d.ahead {
 		b.Queue(c)
 	}
-	b.Queue(sql, args...)
-	n := len(d.ahead)
 	d.ahead = d.ahead[:0]
+	return b
+}
+
+// send starts sql in one pipeline after the control ahead, and reads the control's answers.
+func (d *txdb) send(sql string, args []any) (pgx.BatchResults, error) {
+	n := len(d.ahead)
+	b := d.takeAhead()
+	b.Queue(sql, args...)
 	br := d.conn.SendBatch(d.ctx, b)
 	for range n {
 		if _, err := br.Exec(); err != nil {
