@@ -36,9 +36,11 @@ test: vet test-go test-web test-browser
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags wardline_slowdisk ./sqlite
 
 test-go: web/dist/index.html
 	$(GO) test -race -timeout 20m ./...
+	$(GO) test -tags wardline_slowdisk -run TestSyncFloor ./sqlite
 
 test-web: web/node_modules/.package-lock.json
 	cd web && npm test

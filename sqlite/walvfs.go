@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"modernc.org/libc"
@@ -192,6 +193,9 @@ func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
 }
 
 func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
+	if syncFloor > 0 {
+		defer sleepUntil(time.Now().Add(syncFloor))
+	}
 	f, rc := flushed(tls, pFile)
 	if rc != sqlite3.SQLITE_OK {
 		return rc
@@ -246,3 +250,10 @@ func fnptr[F any](fn F) uintptr { return *(*uintptr)(unsafe.Pointer(&fn)) }
 
 // cptr is the pointer for an address SQLite handed over (memory outside Go's heap).
 func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
+
+// sleepUntil waits until t (for syncFloor's diagnostic build).
+func sleepUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		time.Sleep(d)
+	}
+}
