@@ -46,7 +46,7 @@ type proc struct {
 	wait   func() error // waits for the process to exit; safe to call many times
 }
 
-func startProcess(t *testing.T, dataDir string, extra ...string) *proc {
+func startProcess(t testing.TB, dataDir string, extra ...string) *proc {
 	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
