@@ -33,6 +33,7 @@ type Config struct {
 	JSON, Insecure, SetupOnly, LogGaps          bool
 	Worker, WorkerPlan                          string // internal: this process is worker i/P
 	CPUProfile                                  string // profile this process over the window
+	DiskProbe                                   string // "auto", "off" or a directory (disk.go)
 }
 
 // scenarios are the presets for DESIGN.md's targets; flags given explicitly win.
@@ -74,6 +75,7 @@ func parseFlags(args []string) (*Config, error) {
 	fs.DurationVar(&cfg.Drain, "drain", 15*time.Second, "after the window: how long to wait for deliveries still under way")
 	fs.DurationVar(&cfg.Settle, "settle", 30*time.Second, "before sampling the server's memory (before and after opening connections): wait at most this long for its RSS to hold steady")
 	fs.IntVar(&cfg.BodyBytes, "body-bytes", 200, "message body size (it carries the send timestamps)")
+	fs.StringVar(&cfg.DiskProbe, "disk-probe", "auto", "before the load, time 500 synced 4 KiB writes in this directory and report them; auto: the --server-pid's data directory; off: none")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id: RSS and CPU time are read from /proc/PID around the window")
 	fs.StringVar(&cfg.Receipts, "receipts", "batched", "how streams ask for delivered receipts: batched (one frame per conversation and flush, as the web app does) or single (one frame per receipt)")
 	fs.StringVar(&cfg.Send, "send", "http", "how messages are sent: http (POST /conversations/{id}/messages) or ws (a send frame on the sending user's own event stream, which must be one of this process's connections)")
@@ -265,6 +267,27 @@ func main() {
 	}
 }
 
+// probeDisk runs the disk probe --disk-probe asks for (nil when it is off, or fails).
+func (b *Bench) probeDisk() *DiskProbe {
+	dir := b.cfg.DiskProbe
+	switch {
+	case dir == "off":
+		return nil
+	case dir == "auto" && b.cfg.ServerPID == 0:
+		return nil
+	case dir == "auto":
+		if dir = serverDataDir(b.cfg.ServerPID); dir == "" {
+			return nil
+		}
+	}
+	d, err := probeDisk(dir, 500)
+	if err != nil {
+		logf("disk probe: %v", err)
+		return nil
+	}
+	return d
+}
+
 // Run sets up (or reuses) users and conversations, opens the connections, runs the load and
 // gathers the result.
 func (b *Bench) Run(ctx context.Context) (*Result, error) {
@@ -294,6 +317,7 @@ func (b *Bench) Run(ctx context.Context) (*Result, error) {
 			*p, smp.ok = s, true
 		}
 	}
+	disk := b.probeDisk()
 	b.settle()
 	sample(&smp.idle)
 
@@ -380,6 +404,7 @@ func (b *Bench) Run(ctx context.Context) (*Result, error) {
 	}
 	workers = nil
 	res := b.result(w, smp, drained)
+	res.Disk = disk
 	cancelConns()
 	if err := b.state.save(cfg.State); err != nil {
 		logf("save state: %v", err)

@@ -80,6 +80,8 @@ type Result struct {
 	// written and synced) took over 20 ms: the disk's stalls.
 	ServerCommits         int `json:"server_commits,omitempty"`
 	ServerCommitsOver20ms int `json:"server_commits_over_20ms,omitempty"`
+	// The disk under the server's data directory, probed before the load (--disk-probe).
+	Disk *DiskProbe `json:"disk,omitempty"`
 }
 
 // ServerReport is what /proc said about the server process.
@@ -302,6 +304,10 @@ func (res *Result) printText(out io.Writer) {
 	}
 	p("machine: %.2f of %d cores busy in the window, %.2f of them neither server nor bench; load average at end %s",
 		res.MachineBusyCores, runtime.NumCPU(), res.OtherCores, res.LoadAvg)
+	if d := res.Disk; d != nil {
+		p("disk (%s, before the load): %.0f synced %d KiB writes a second; p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d)",
+			d.Dir, d.SyncsPerS, d.WrittenKiB, d.P50Ms, d.P99Ms, d.MaxMs, d.Syncs)
+	}
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
