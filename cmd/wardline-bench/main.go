@@ -267,8 +267,8 @@ func main() {
 	}
 }
 
-// probeDisk runs the disk probe --disk-probe asks for (nil when it is off, or fails).
-func (b *Bench) probeDisk() *DiskProbe {
+// diskProbe runs the probe --disk-probe asks for (nil when it is off, or fails).
+func (b *Bench) diskProbe() *DiskProbe {
 	dir := b.cfg.DiskProbe
 	switch {
 	case dir == "off":
@@ -317,7 +317,7 @@ func (b *Bench) Run(ctx context.Context) (*Result, error) {
 			*p, smp.ok = s, true
 		}
 	}
-	disk := b.probeDisk()
+	disk := b.diskProbe()
 	b.settle()
 	sample(&smp.idle)
 

@@ -531,12 +531,12 @@ func TestClusterNATSRestart(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	srv.Stop()
 	// /readyz reports the bus: 503 while NATS is away, 200 once the node reconnected.
-	if !waitReady(c.nodes[1].url, 503, 5*time.Second) {
+	if !waitReady(c.nodes[1].url, 503, 5*time.Second, 50*time.Millisecond) {
 		t.Errorf("/readyz did not answer 503 while NATS was down")
 	}
 	time.Sleep(300 * time.Millisecond)
 	srv.Restart(0)
-	if !waitReady(c.nodes[1].url, 200, 10*time.Second) {
+	if !waitReady(c.nodes[1].url, 200, 10*time.Second, 50*time.Millisecond) {
 		t.Errorf("/readyz did not answer 200 after NATS came back")
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -557,7 +557,6 @@ func TestClusterNATSRestart(t *testing.T) {
 	t.Logf("%d acknowledged while NATS restarted", len(acked))
 }
 
-// waitReady polls /readyz until it answers status or the time is up.
 // metricValue reads one unlabelled sample from a node's /metrics.
 func metricValue(t *testing.T, url, name string) float64 {
 	t.Helper()
@@ -585,7 +584,8 @@ func busReceived(t *testing.T, url string) float64 {
 	return metricValue(t, url, "wardline_bus_transit_seconds_count")
 }
 
-func waitReady(url string, status int, within time.Duration) bool {
+// waitReady polls /readyz every so often until it answers status or the time is up.
+func waitReady(url string, status int, within, every time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(url + "/readyz"); err == nil {
@@ -594,7 +594,7 @@ func waitReady(url string, status int, within time.Duration) bool {
 				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(every)
 	}
 	return false
 }

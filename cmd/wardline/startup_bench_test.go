@@ -21,18 +21,8 @@ func BenchmarkStartToReady(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		p := startProcess(b, b.TempDir())
-		for {
-			res, err := http.Get(p.url + "/readyz")
-			if err == nil {
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK {
-					break
-				}
-			}
-			if time.Since(start) > 20*time.Second {
-				b.Fatalf("not ready after %v: %v", time.Since(start), err)
-			}
-			time.Sleep(time.Millisecond)
+		if !waitReady(p.url, http.StatusOK, 20*time.Second, time.Millisecond) {
+			b.Fatalf("not ready after %v", time.Since(start))
 		}
 		took = append(took, time.Since(start))
 		p.cmd.Process.Kill()
