@@ -182,6 +182,7 @@ describe('clinical workflow', () => {
     await send(g, urgent, { priority: 'urgent' });
     const uw = warningsOf(g, urgent);
     await uw.first().waitFor();
+    // Grace's app has looked the role up for the routine message: this one names it at once.
     assert.match(await uw.first().innerText(), new RegExp(`Dr Tom Hughes is off duty, so the urgent message also went to ${cover.name}, who covers for them\\.`));
     await shot(g, 'clinical-06-grace-off-duty-warnings');
     await t.locator('.app-message', { hasText: urgent }).getByText('Delivered silently: you were off duty').waitFor();

@@ -163,26 +163,33 @@ describe('send warnings', () => {
   });
 });
 
+/** Routes for two sends to c-1, each answered with Bob off duty and the role `covering()` names. */
+function twoSendsBobOffDuty(covering: () => string): Record<string, Handler | FakeResponse> {
+  let seq = 0;
+  return {
+    'POST /api/v1/conversations/c-1/messages': (req) => {
+      const b = req.body as { client_id: string; body: string };
+      seq++;
+      return {
+        status: 201,
+        body: { ...message(seq, { sender_id: 'u-me', client_id: b.client_id, body: b.body }), escalation: null, warnings: [{ code: 'recipient_off_duty', user_id: 'u-bob', covering_role_id: covering() }] },
+      };
+    },
+    'GET /api/v1/conversations/c-1/messages/m-c-1-1/receipts': { status: 200, body: { items: [] } },
+    'GET /api/v1/conversations/c-1/messages/m-c-1-2/receipts': { status: 200, body: { items: [] } },
+  };
+}
+
 describe('role names', () => {
   it('names a role created after the roles were first fetched', async () => {
     window.history.replaceState(null, '', '/conversations/c-1');
     const role = (id: string, name: string) => ({ id, name, holders: [], fallback_role_id: null, escalation_role_ids: [] });
     let roles = [role('r-1', 'Night registrar')];
     let covering = 'r-1';
-    let seq = 0;
     app({
       ...history(),
       'GET /api/v1/roles': () => ({ status: 200, body: { items: roles, next_cursor: null } }),
-      'POST /api/v1/conversations/c-1/messages': (req) => {
-        const b = req.body as { client_id: string; body: string };
-        seq++;
-        return {
-          status: 201,
-          body: { ...message(seq, { sender_id: 'u-me', client_id: b.client_id, body: b.body }), escalation: null, warnings: [{ code: 'recipient_off_duty', user_id: 'u-bob', covering_role_id: covering }] },
-        };
-      },
-      'GET /api/v1/conversations/c-1/messages/m-c-1-1/receipts': { status: 200, body: { items: [] } },
-      'GET /api/v1/conversations/c-1/messages/m-c-1-2/receipts': { status: 200, body: { items: [] } },
+      ...twoSendsBobOffDuty(() => covering),
     });
     render(<App />);
     await goLive();
@@ -193,6 +200,33 @@ describe('role names', () => {
     covering = 'r-2';
     await userEvent.type(screen.getByLabelText('Message'), 'Afternoon bloods{Enter}');
     await screen.findByText(/Day registrar covers for them\./);
+  });
+  it('names a known role in the first render of a later message, without asking again', async () => {
+    window.history.replaceState(null, '', '/conversations/c-1');
+    const { calls } = app({
+      ...history(),
+      ...twoSendsBobOffDuty(() => 'r-1'),
+    });
+    render(<App />);
+    await goLive();
+    await userEvent.type(await screen.findByLabelText('Message'), 'Morning bloods{Enter}');
+    await screen.findByText(/Night registrar covers for them\./);
+    // From here on the page must never say "a role" where it knows the name: a reader would
+    // see the placeholder flash, and one who looks at once would not learn who covers.
+    const placeholders: string[] = [];
+    const rolesFetches = () => calls.filter((c) => c.method === 'GET' && c.path === '/api/v1/roles').length;
+    const fetchedBefore = rolesFetches();
+    const watch = new MutationObserver(() => {
+      for (const el of document.querySelectorAll('.app-message')) {
+        if (el.textContent?.includes('a role covers')) placeholders.push(el.textContent);
+      }
+    });
+    watch.observe(document.body, { subtree: true, childList: true, characterData: true });
+    await userEvent.type(screen.getByLabelText('Message'), 'Afternoon bloods{Enter}');
+    await waitFor(() => expect(screen.getAllByText(/Night registrar covers for them\./)).toHaveLength(2));
+    watch.disconnect();
+    expect(placeholders).toEqual([]);
+    expect(rolesFetches()).toBe(fetchedBefore);
   });
 });
 

@@ -78,15 +78,19 @@ export function useRoles(): RolesState {
 }
 
 const roleCache = new WeakMap<Session, Promise<Role[]>>();
+/** The roles last fetched for a session, so that a screen mounted later names them at once. */
+const rolesKnown = new WeakMap<Session, Role[]>();
 
 /**
  * A function naming role ids. The roles are fetched once per session, when first needed, and
- * again when an id is not among them (a role created since): each unknown id asks once.
+ * again when an id is not among them (a role created since): each unknown id asks once. A
+ * component mounted after a fetch starts from its answer, so a message that arrives later does
+ * not first show "a role" and then the name.
  */
 export function useRoleName(): (id: string) => string {
   const session = useSessionOrNull();
-  const [roles, setRoles] = useState<Role[] | null>(null);
-  const [asked, setAsked] = useState(false);
+  const [roles, setRoles] = useState<Role[] | null>(() => (session ? rolesKnown.get(session) ?? null : null));
+  const [asked, setAsked] = useState(() => roles !== null);
   const [generation, setGeneration] = useState(0);
   const refetched = useRef(new Set<string>());
   useEffect(() => {
@@ -94,7 +98,10 @@ export function useRoleName(): (id: string) => string {
     let p = roleCache.get(session);
     if (!p) {
       p = listRoles();
-      p.catch(() => roleCache.delete(session));
+      p.then(
+        (r) => rolesKnown.set(session, r),
+        () => roleCache.delete(session),
+      );
       roleCache.set(session, p);
     }
     let live = true;
