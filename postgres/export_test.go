@@ -20,15 +20,9 @@ func RunOneBatch(s *Store, fns ...func(wardline.Tx) error) ([]error, error) {
 	for i, fn := range fns {
 		batch[i] = &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), queued: time.Now()}
 	}
-	var results []result
-	for attempt := 0; ; attempt++ {
-		var retry bool
-		var err error
-		if results, retry, err = s.tryBatch(ctx, batch, s.opts.LockTimeout); err == nil {
-			break
-		} else if !retry || attempt >= 4 {
-			return nil, err
-		}
+	results, err := s.tryBatchAgain(ctx, batch, s.opts.LockTimeout)
+	if err != nil {
+		return nil, err
 	}
 	errs := make([]error, len(results))
 	for i, r := range results {

@@ -295,36 +295,20 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.TxTimeout)
 	defer cancel()
-	var (
-		results []result
-		err     error
-		retry   bool
-	)
-	var took time.Duration // the batch's time, once it has settled
+	results, err := s.tryBatchAgain(ctx, batch, lockTimeout)
+	took := time.Since(began)
 	answer := func(r *writeReq, err error) {
 		r.done <- err
 		if s.WriteObserver != nil {
 			s.WriteObserver(began.Sub(r.queued), took)
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		results, retry, err = s.tryBatch(ctx, batch, lockTimeout)
-		if err == nil {
-			break
+	if err != nil {
+		for _, r := range batch {
+			answer(r, err)
 		}
-		if s.ErrorObserver != nil {
-			s.ErrorObserver(err)
-		}
-		if !retry || attempt >= 4 || ctx.Err() != nil {
-			took = time.Since(began)
-			for _, r := range batch {
-				answer(r, err)
-			}
-			return nil
-		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		return nil
 	}
-	took = time.Since(began)
 	committed := 0
 	for i, r := range batch {
 		res := results[i]
@@ -350,6 +334,24 @@ func (s *Store) runBatch(batch []*writeReq, lockTimeout time.Duration) (again []
 		s.BatchObserver(committed)
 	}
 	return again
+}
+
+// tryBatchAgain runs batch in one transaction, trying again (up to five attempts, a little longer
+// apart each time) while an attempt fails in a way that another may not.
+func (s *Store) tryBatchAgain(ctx context.Context, batch []*writeReq, lockTimeout time.Duration) ([]result, error) {
+	for attempt := 0; ; attempt++ {
+		results, retry, err := s.tryBatch(ctx, batch, lockTimeout)
+		if err == nil {
+			return results, nil
+		}
+		if s.ErrorObserver != nil {
+			s.ErrorObserver(err)
+		}
+		if !retry || attempt >= 4 || ctx.Err() != nil {
+			return nil, err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
 }
 
 // tryBatch makes one attempt at running batch in one transaction. On error nothing of the batch

@@ -194,7 +194,7 @@ func walTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
 
 func walSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
 	if syncFloor > 0 {
-		defer sleepUntil(time.Now().Add(syncFloor))
+		defer func(start time.Time) { time.Sleep(syncFloor - time.Since(start)) }(time.Now())
 	}
 	f, rc := flushed(tls, pFile)
 	if rc != sqlite3.SQLITE_OK {
@@ -250,10 +250,3 @@ func fnptr[F any](fn F) uintptr { return *(*uintptr)(unsafe.Pointer(&fn)) }
 
 // cptr is the pointer for an address SQLite handed over (memory outside Go's heap).
 func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
-
-// sleepUntil waits until t (for syncFloor's diagnostic build).
-func sleepUntil(t time.Time) {
-	if d := time.Until(t); d > 0 {
-		time.Sleep(d)
-	}
-}
